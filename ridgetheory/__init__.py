@@ -1,0 +1,37 @@
+"""ridgetheory: the ridge-manifold theory of diffusion-model generalization, executable.
+
+The public API is listed here explicitly; see ``docs/`` for one page per concept.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import grids
+from ._checks import RidgeTheoryError
+from .backend import BackendUnavailable, backend_status
+from .densities import GaussianMixture, SmoothedEmpirical
+from .processes import OU, VE, AbstractProcess, VPCosine, VPLinear
+from .protocol import AbstractDensity, AbstractScoreModel
+
+try:
+    __version__ = version("ridgetheory")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "__version__",
+    "grids",
+    "RidgeTheoryError",
+    "BackendUnavailable",
+    "backend_status",
+    "AbstractProcess",
+    "OU",
+    "VPLinear",
+    "VPCosine",
+    "VE",
+    "AbstractScoreModel",
+    "AbstractDensity",
+    "SmoothedEmpirical",
+    "GaussianMixture",
+]

@@ -1,0 +1,65 @@
+"""Anchored posterior moments of a finite mixture (shared by every mixture density).
+
+Posterior weights ``g_i = softmax_i(logit_i)`` are computed by log-sum-exp. Moments are
+taken relative to the heaviest component ``k`` ("anchored", theory.md section 2): with
+``r_i = g_i`` for ``i != k``, ``r_k = 0`` and ``W = sum r_i = 1 - g_k`` computed as a sum
+(never as ``1 - g_k``), every term is of order ``W`` and nothing cancels catastrophically
+when the posterior concentrates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def anchored_softmax(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split a softmax into its anchor and the rest.
+
+    Parameters
+    ----------
+    logits : array of shape (M, K)
+
+    Returns
+    -------
+    r : (M, K) weights with the anchor's entry set to 0
+    W : (M,) total weight off the anchor, ``sum(r)``
+    k : (M,) index of the anchor (largest logit)
+    lse : (M,) ``log sum exp(logits)``
+    """
+    k = np.argmax(logits, axis=1)
+    rows = np.arange(logits.shape[0])
+    top = logits[rows, k]
+    e = np.exp(logits - top[:, None])
+    e[rows, k] = 0.0
+    rest = e.sum(axis=1)
+    denom = 1.0 + rest
+    r = e / denom[:, None]
+    W = rest / denom
+    lse = top + np.log1p(rest)
+    return r, W, k, lse
+
+
+def full_weights(r: np.ndarray, W: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Posterior weights ``g`` (M, K) from the anchored split (``g_k = 1 - W``)."""
+    g = r.copy()
+    g[np.arange(r.shape[0]), k] = 1.0 - W
+    return g
+
+
+def anchored_covariance(r: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean offset and covariance of the component centres.
+
+    Parameters
+    ----------
+    r : (M, K) anchored weights (anchor entry 0)
+    d : (M, K, D) centres relative to the anchor's centre
+
+    Returns
+    -------
+    u : (M, D) ``sum_i r_i d_i``  (posterior mean minus anchor centre)
+    S : (M, D, D) ``sum_i r_i d_i d_i^T - u u^T``
+    """
+    u = np.einsum("mk,mkd->md", r, d)
+    S = np.matmul(np.swapaxes(d * r[:, :, None], 1, 2), d)
+    S -= u[:, :, None] * u[:, None, :]
+    return u, 0.5 * (S + np.swapaxes(S, 1, 2))
