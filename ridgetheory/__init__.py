@@ -14,6 +14,11 @@ from .densities import GaussianMixture, SmoothedEmpirical
 from .processes import OU, VE, AbstractProcess, VPCosine, VPLinear
 from .protocol import AbstractDensity, AbstractScoreModel
 
+# --- ridge engine (issue 3) ---
+# --- random-feature model (issue 5) ---
+# --- integrators (issue 6) ---
+# --- predictions (issue 7) ---
+
 try:
     __version__ = version("ridgetheory")
 except PackageNotFoundError:  # running from a source tree that is not installed
@@ -34,4 +39,8 @@ __all__ = [
     "AbstractDensity",
     "SmoothedEmpirical",
     "GaussianMixture",
+    # --- ridge engine (issue 3) ---
+    # --- random-feature model (issue 5) ---
+    # --- integrators (issue 6) ---
+    # --- predictions (issue 7) ---
 ]
