@@ -29,11 +29,13 @@ def anchored_softmax(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     k = np.argmax(logits, axis=1)
     rows = np.arange(logits.shape[0])
     top = logits[rows, k]
-    e = np.exp(logits - top[:, None])
+    e = logits - top[:, None]
+    np.exp(e, out=e)
     e[rows, k] = 0.0
     rest = e.sum(axis=1)
     denom = 1.0 + rest
-    r = e / denom[:, None]
+    e /= denom[:, None]
+    r = e
     W = rest / denom
     lse = top + np.log1p(rest)
     return r, W, k, lse

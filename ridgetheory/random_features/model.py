@@ -1,0 +1,196 @@
+"""Fixed random features with a Fourier time embedding (theory.md section 6).
+
+``sigma_t(x) = act(Wx x + W_tau phi(t) + b)`` with ``Wx`` (p, D) entries N(0, 1/D),
+``W_tau`` (p, 2K+1) entries N(0, 1/(2K+1)), ``b`` (p,) entries N(0, 1) (or zero) and
+``phi(t) = [1, sin(2 pi k t / T), cos(2 pi k t / T)]_{k=1..K}``. Only the output matrix
+``A`` (D, p) is trained; the model is ``f_A(x, t) = A sigma_t(x) / sqrt(p)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import (
+    RidgeTheoryError,
+    check_array,
+    check_choice,
+    check_int,
+    check_scalar,
+    check_seed,
+)
+
+__all__ = ["RandomFeatureModel", "ACTIVATIONS", "PARAMETRIZATIONS", "activate"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+PARAMETRIZATIONS = ("denoiser", "score")
+
+
+def activate(u: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.ndarray:
+    """Apply the activation in place-friendly form (``out`` may be ``u`` itself)."""
+    if activation == "relu":
+        return np.maximum(u, 0.0, out=out)
+    if activation == "tanh":
+        return np.tanh(u, out=out)
+    # sigmoid written through tanh: no overflow for large |u|
+    out = np.multiply(u, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def time_embedding(t: np.ndarray, K: int, T: float) -> np.ndarray:
+    """Fourier embedding ``phi(t)``, shape (L, 2K+1) for t of shape (L,)."""
+    k = np.arange(1, K + 1, dtype=np.float64)
+    arg = (2.0 * np.pi / T) * t[:, None] * k[None, :]
+    return np.concatenate([np.ones((t.shape[0], 1)), np.sin(arg), np.cos(arg)], axis=1)
+
+
+class RandomFeatureModel:
+    """Random-feature score model: fixed features, trainable linear read-out.
+
+    Parameters
+    ----------
+    p : int
+        Number of features, ``p >= 1``.
+    K : int, default=128
+        Number of Fourier frequencies of the time embedding (its length is ``2K + 1``).
+    T : float, default=10.0
+        Horizon that sets the embedding period ``phi(t) = [1, sin(2 pi k t/T), cos(...)]``.
+    activation : {"relu", "tanh", "sigmoid"}, default="relu"
+    bias : bool, default=True
+        Whether the features carry the random bias ``b ~ N(0, I_p)``.
+    parametrization : {"denoiser", "score"}, default="denoiser"
+        ``"denoiser"``: ``f_A`` is the posterior mean ``m`` (regression target ``a_t x_i``);
+        ``"score"``: ``f_A`` is the score, trained on ``|sqrt(h_t) f_A + z|^2``.
+    dim : int, default=2
+        Ambient dimension D of the data.
+    seed : int, default=0
+        Seed of the random weights; the same seed gives the same model.
+
+    Attributes
+    ----------
+    Wx : array of shape (p, D), float64
+        Input weights, entries N(0, 1/D).
+    W_tau : array of shape (p, 2K+1), float64
+        Time-embedding weights, entries N(0, 1/(2K+1)).
+    b : array of shape (p,), float64
+        Bias (zeros when ``bias=False``).
+
+    Examples
+    --------
+    >>> import ridgetheory as rt
+    >>> model = rt.RandomFeatureModel(50, K=8, T=10.0, dim=2, seed=1)
+    >>> model.features([[0.0, 1.0]], 0.5).shape
+    (1, 50)
+    """
+
+    def __init__(
+        self,
+        p: int,
+        K: int = 128,
+        T: float = 10.0,
+        activation: str = "relu",
+        bias: bool = True,
+        parametrization: str = "denoiser",
+        *,
+        dim: int = 2,
+        seed: int = 0,
+    ):
+        where = "RandomFeatureModel"
+        self.p = check_int(p, "p", where, low=1)
+        self.K = check_int(K, "K", where, low=0)
+        self.T = check_scalar(T, "T", where, low=0.0, low_open=True)
+        self.activation = check_choice(activation, "activation", where, ACTIVATIONS)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise RidgeTheoryError(f"`bias` passed to {where} must be True or False; got {bias!r}.")
+        self.bias = bool(bias)
+        self.parametrization = check_choice(
+            parametrization, "parametrization", where, PARAMETRIZATIONS
+        )
+        self.dim = check_int(dim, "dim", where, low=1)
+        self.seed = check_seed(seed, where)
+        rng = np.random.default_rng(self.seed)
+        # One stream, fixed draw order: Wx, W_tau, b (b drawn even when unused, so that
+        # bias=True/False share Wx and W_tau for the same seed).
+        self.Wx = rng.standard_normal((self.p, self.dim)) / np.sqrt(self.dim)
+        self.W_tau = rng.standard_normal((self.p, 2 * self.K + 1)) / np.sqrt(2 * self.K + 1)
+        b = rng.standard_normal(self.p)
+        self.b = b if self.bias else np.zeros(self.p)
+
+    def __repr__(self) -> str:
+        return (
+            f"RandomFeatureModel(p={self.p}, K={self.K}, T={self.T}, "
+            f"activation={self.activation!r}, bias={self.bias}, "
+            f"parametrization={self.parametrization!r}, dim={self.dim}, seed={self.seed})"
+        )
+
+    # -- features ---------------------------------------------------------------------
+    def _offset(self, t: np.ndarray) -> np.ndarray:
+        """``W_tau phi(t) + b`` for clean times (L,), shape (L, p)."""
+        return time_embedding(t, self.K, self.T) @ self.W_tau.T + self.b
+
+    def offset(self, t: Any) -> np.ndarray:
+        """Time part of the pre-activation, ``W_tau phi(t) + b``.
+
+        Parameters
+        ----------
+        t : float or array of shape (L,)
+
+        Returns
+        -------
+        c : array of shape (p,) for scalar t, (L, p) otherwise, float64
+        """
+        tt = check_array(t, "t", f"{type(self).__name__}.offset", ndim=(0, 1))
+        out = self._offset(np.atleast_1d(tt))
+        return out[0] if tt.ndim == 0 else out
+
+    def _features(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        u = x @ self.Wx.T
+        u += self._offset(t)
+        return activate(u, self.activation, out=u)
+
+    def features(self, x: Any, t: Any) -> np.ndarray:
+        """Features ``sigma_t(x)``.
+
+        Parameters
+        ----------
+        x : array of shape (M, D) or (D,)
+        t : float or array of shape (M,), > 0
+
+        Returns
+        -------
+        sigma : array of shape (M, p), float64 (a (D,) point gives (1, p))
+        """
+        from .._checks import check_points, check_times
+
+        where = "RandomFeatureModel.features"
+        xx, single = check_points(x, "x", where, self.dim)
+        tt = check_times(t, "t", where, xx.shape[0], single)
+        return self._features(xx, tt)
+
+    def random_init(self, seed: int, scale: float = 1.0) -> np.ndarray:
+        """A random initial read-out ``W(0) = A(0) / sqrt(p)`` with ``A(0)_{dj} ~ N(0, scale^2/p)``.
+
+        Returns
+        -------
+        W0 : array of shape (D, p), float64
+        """
+        where = "RandomFeatureModel.random_init"
+        s = check_scalar(scale, "scale", where, low=0.0)
+        rng = np.random.default_rng(check_seed(seed, where))
+        return rng.standard_normal((self.dim, self.p)) * (s / self.p)
+
+    # -- training ---------------------------------------------------------------------
+    def fit(self, data: Any, process: Any = None, **kwargs: Any):
+        """Assemble the quadratic training loss; see :func:`ridgetheory.random_features.fit.assemble`.
+
+        Returns
+        -------
+        RandomFeatureFit
+        """
+        from .fit import RandomFeatureFit
+
+        return RandomFeatureFit.assemble(self, data, process, **kwargs)
