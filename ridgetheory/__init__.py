@@ -15,6 +15,7 @@ from .processes import OU, VE, AbstractProcess, VPCosine, VPLinear
 from .protocol import AbstractDensity, AbstractScoreModel
 
 # --- ridge engine (issue 3) ---
+from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet
 # --- random-feature model (issue 5) ---
 # --- integrators (issue 6) ---
 # --- predictions (issue 7) ---
@@ -40,6 +41,11 @@ __all__ = [
     "SmoothedEmpirical",
     "GaussianMixture",
     # --- ridge engine (issue 3) ---
+    "Ridge",
+    "RidgeFrames",
+    "RidgeProjection",
+    "RidgeSet",
+    "RidgeCurve",
     # --- random-feature model (issue 5) ---
     # --- integrators (issue 6) ---
     # --- predictions (issue 7) ---

@@ -41,6 +41,37 @@ def anchored_softmax(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return r, W, k, lse
 
 
+def anchored_scaled_weights(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Off-anchor weights normalised to sum to one, and the log of their total.
+
+    ``r / W`` computed in the log domain, so it stays exact when ``W = 1 - g_k`` underflows:
+    the directions of the posterior covariance survive even where its size does not.
+
+    Returns
+    -------
+    q : (M, K) ``r_i / W`` (anchor entry 0; all zero when K = 1)
+    logW : (M,) ``log W`` (``-inf`` when K = 1)
+    k : (M,) anchor index
+    """
+    m, K = logits.shape
+    k = np.argmax(logits, axis=1)
+    rows = np.arange(m)
+    top = logits[rows, k]
+    if K == 1:
+        return np.zeros_like(logits), np.full(m, -np.inf), k
+    rest = logits.copy()
+    rest[rows, k] = -np.inf
+    top2 = rest.max(axis=1)
+    np.subtract(rest, top2[:, None], out=rest)
+    np.exp(rest, out=rest)
+    tot = rest.sum(axis=1)
+    rest /= tot[:, None]
+    # log W = log(sum_{i!=k} e^{l_i}) - log(sum_i e^{l_i})
+    log_rest = top2 + np.log(tot)
+    logW = log_rest - np.logaddexp(top, log_rest)
+    return rest, logW, k
+
+
 def full_weights(r: np.ndarray, W: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Posterior weights ``g`` (M, K) from the anchored split (``g_k = 1 - W``)."""
     g = r.copy()

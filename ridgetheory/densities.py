@@ -18,7 +18,12 @@ from ._checks import (
     check_dtype,
     check_int,
 )
-from ._mixture import anchored_covariance, anchored_softmax, full_weights
+from ._mixture import (
+    anchored_covariance,
+    anchored_scaled_weights,
+    anchored_softmax,
+    full_weights,
+)
 from .processes import OU, AbstractProcess
 from .protocol import AbstractDensity
 
@@ -165,6 +170,26 @@ class SmoothedEmpirical(AbstractDensity):
             _, out[sl] = anchored_covariance(r, d)
         return out
 
+    def _posterior_covariance_parts(self, x, t):
+        m = x.shape[0]
+        S = np.empty((m, self.dim, self.dim), dtype=self.dtype)
+        logW = np.empty(m, dtype=self.dtype)
+        a, h = self._ah(t)
+        per_row = 8 * self.n * (self.dim + 3)
+        for sl in _chunks(m, per_row, self.memory_budget):
+            q, logW[sl], k = anchored_scaled_weights(self._logits(x[sl], a[sl], h[sl]))
+            d = a[sl, None, None] * (self.data[None, :, :] - self.data[k][:, None, :])
+            S[sl] = _scaled_covariance(q, d, logW[sl])
+        return np.zeros(m, dtype=self.dtype), logW, S
+
+
+def _scaled_covariance(q, d, logW):
+    """``S / W`` from normalised off-anchor weights: ``sum q_i d_i d_i^T - W u u^T``."""
+    u = np.einsum("mk,mkd->md", q, d)
+    S = np.matmul(np.swapaxes(d * q[:, :, None], 1, 2), d)
+    S -= np.exp(logW)[:, None, None] * (u[:, :, None] * u[:, None, :])
+    return 0.5 * (S + np.swapaxes(S, 1, 2))
+
 
 class GaussianMixture(AbstractDensity):
     """A Gaussian-mixture data distribution smoothed exactly by the forward process.
@@ -305,7 +330,26 @@ class GaussianMixture(AbstractDensity):
             shift = -h[:, None, None] * diff / s[:, :, None]
             d = shift - shift[rows, k][:, None, :]
             _, S = anchored_covariance(r, d)
-            within = np.einsum("mk,mk->m", g, (a**2)[:, None] * self.variances[None, :] * h[:, None] / s)
-            S += within[:, None, None] * np.eye(self.dim, dtype=self.dtype)
+            S += self._within(g, a, h, s)[:, None, None] * np.eye(self.dim, dtype=self.dtype)
             out[sl] = S
         return out
+
+    def _within(self, g, a, h, s):
+        """Average within-component posterior variance ``sum_j g_j a^2 v_j h / s_j``."""
+        return np.einsum("mk,mk->m", g, (a**2)[:, None] * self.variances[None, :] * h[:, None] / s)
+
+    def _posterior_covariance_parts(self, x, t):
+        m = x.shape[0]
+        S = np.empty((m, self.dim, self.dim), dtype=self.dtype)
+        logW = np.empty(m, dtype=self.dtype)
+        iso = np.empty(m, dtype=self.dtype)
+        for sl in _chunks(m, self._rows() + 8 * self.n_components * self.dim, self.memory_budget):
+            a, h, s, diff, logits = self._parts(x[sl], t[sl])
+            r, W, k, _ = anchored_softmax(logits)
+            q, logW[sl], _ = anchored_scaled_weights(logits)
+            rows = np.arange(diff.shape[0])
+            shift = -h[:, None, None] * diff / s[:, :, None]
+            d = shift - shift[rows, k][:, None, :]
+            S[sl] = _scaled_covariance(q, d, logW[sl])
+            iso[sl] = self._within(full_weights(r, W, k), a, h, s)
+        return iso, logW, S

@@ -145,5 +145,18 @@ class AbstractDensity(AbstractScoreModel):
     def _log_prob(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _posterior_covariance_parts(
+        self, x: np.ndarray, t: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``S = iso I + exp(log_scale) S_dir``, with ``S_dir`` of order one.
+
+        Frames (eigenvectors of S) are those of ``S_dir``, which stays exact where the size
+        of the between-component part underflows (a query deep inside one component's
+        basin at small t). Returns ``iso`` (M,), ``log_scale`` (M,) and ``S_dir`` (M, D, D).
+        The default wraps ``_posterior_covariance`` (no underflow protection).
+        """
+        S = self._posterior_covariance(x, t)
+        return np.zeros(x.shape[0], dtype=S.dtype), np.zeros(x.shape[0], dtype=S.dtype), S
+
     def _posterior_covariance(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError

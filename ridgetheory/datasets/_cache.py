@@ -54,6 +54,7 @@ def atomic_save_npz(path: Path, **arrays: Any) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -243,7 +243,8 @@ def mnist(
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
-        raise RidgeTheoryError(f"`dtype` passed to {where} must be a numpy dtype; got {dtype!r}.") from exc
+        msg = f"`dtype` passed to {where} must be a numpy dtype; got {dtype!r}."
+        raise RidgeTheoryError(msg) from exc
     if dt not in (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.uint8)):
         raise RidgeTheoryError(
             f"`dtype` passed to {where} must be numpy.float64, numpy.float32 or numpy.uint8; "

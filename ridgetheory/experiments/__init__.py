@@ -1,0 +1,1 @@
+"""Experiment runners of the validation suite: ``run(ctx) -> ExperimentResult`` per module."""

@@ -1,0 +1,151 @@
+"""Figures of the synthetic experiments (matplotlib, Agg backend, PNG)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["experiment_figures"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _bounds(data: np.ndarray, pad: float = 2.0) -> np.ndarray:
+    lo, hi = data.min(0) - pad, data.max(0) + pad
+    return np.stack([lo, hi], axis=1)
+
+
+def _label(run: dict[str, Any]) -> str:
+    return run["kind"] if run["size"] is None else f"{run['kind']} {run['size']:g}"
+
+
+def snapshots(ctx, density, ridge, run, save_t, path) -> None:
+    """Samples and the time-indexed ridge at four saved times (reach, align, slide)."""
+    plt = _plt()
+    picks = np.unique(np.round(np.linspace(0, len(save_t) - 1, 4)).astype(int))
+    fig, axes = plt.subplots(1, len(picks), figsize=(4.2 * len(picks), 4.0))
+    axes = np.atleast_1d(axes)
+    data = density.data
+    for ax, j in zip(axes, picks, strict=True):
+        t = float(save_t[j])
+        a = float(density.process.alpha(t))
+        box = _bounds(np.vstack([a * data, np.zeros((1, 2))]), pad=max(1.5, 2.5 * np.sqrt(
+            float(density.process.h(t)))))
+        xs = np.linspace(*box[0], 120)
+        ys = np.linspace(*box[1], 120)
+        X, Y = np.meshgrid(xs, ys)
+        lp = density.log_prob(np.stack([X.ravel(), Y.ravel()], 1), t).reshape(X.shape)
+        ax.imshow(lp, origin="lower", extent=(*box[0], *box[1]), cmap="Greys", aspect="auto",
+                  vmin=lp.max() - 12, vmax=lp.max())
+        rs = ridge.extract(t, bounds=box, n_seeds=600, seed=ctx.seed)
+        if len(rs):
+            ax.plot(rs.points[:, 0], rs.points[:, 1], ".", ms=2, color="C3", label="ridge")
+        s = run["traj"].states[j, :600]
+        ax.plot(s[:, 0], s[:, 1], ".", ms=2, alpha=0.5, color="C0", label="samples")
+        ax.plot(a * data[:, 0], a * data[:, 1], "k+", ms=8, label="$a_t x_i$")
+        ax.set_xlim(*box[0])
+        ax.set_ylim(*box[1])
+        ax.set_title(f"t = {t:.3g}")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"{ctx.name}: samples move toward the time-indexed ridge ({_label(run)})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def distance(ctx, runs, grid, path) -> None:
+    """Predicted versus measured distance to the ridge against t."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for i, r in enumerate(runs):
+        c = f"C{i % 10}"
+        m, al = r["meas"], r["pred"]["align"]
+        ax.loglog(m["times"], m["mean_distance"], "o", color=c, ms=4,
+                  label=f"measured, {_label(r)}")
+        ax.loglog(al.times, al.mean_distance, "-", color=c, lw=1.2, label=f"predicted, {_label(r)}")
+        ax.fill_between(al.times, al.quantiles[0], al.quantiles[-1], color=c, alpha=0.12)
+        fp = np.where(np.isfinite(al.fixed_point_distance), al.fixed_point_distance, np.nan)
+        if np.nanmax(fp, initial=0) > 0:
+            ax.loglog(al.times, fp, ":", color=c, lw=1)
+    ax.set_xlabel("t")
+    ax.set_ylabel("distance to the ridge")
+    ax.set_title(f"{ctx.name}: align (dotted: naive fixed point)")
+    ax.invert_xaxis()
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def errors(ctx, density, ridge, run, grid, path, p) -> bool:
+    """E_N(t) and E_T(t) of the run's model (training view)."""
+    from ..error_profile import error_profile
+
+    prof = run.get("profile")
+    if prof is None:
+        times = np.geomspace(grid[-1], grid[0], 16)
+        prof = error_profile(run["model"], density, ridge, times,
+                             n_samples=int(p.get("n_profile", 1000)), seed=ctx.seed)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    prof.plot(ax=ax)
+    ax.set_title(f"{ctx.name}: normal and tangent error ({_label(run)})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def resting(ctx, density, run, centres, path) -> None:
+    """Histogram of resting places (distance to the nearest training point), measured and predicted."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+
+    def near(points):
+        d = np.sqrt(((points[:, None, :] - centres[None]) ** 2).sum(-1)).min(1)
+        return np.maximum(d, 1e-4)
+
+    dm = near(run["traj"].final)
+    dp = near(run["pred"]["slide"].final)
+    bins = np.geomspace(1e-4, max(dm.max(), dp.max(), 1e-3) * 1.1, 40)
+    ax.hist(dm, bins=bins, density=True, alpha=0.5, label="measured (samples)")
+    ax.hist(dp, bins=bins, density=True, histtype="step", lw=1.5, label="predicted (slide)")
+    ax.set_xscale("log")
+    ax.set_xlabel("distance of the resting place to the nearest $a_{t_{min}} x_i$")
+    ax.set_ylabel("density")
+    ax.set_title(f"{ctx.name}: resting places ({_label(run)})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def experiment_figures(ctx, density, ridge, runs, main_runs, grid, save_t, p) -> list[str]:
+    """Draw the experiment's figures into ``ctx.out_dir``; returns their file names."""
+    out = []
+    if density.dim != 2:
+        return out
+    centres = float(density.process.alpha(grid[-1])) * density.data
+    main = main_runs[-1]
+    name = f"{ctx.name}_snapshots.png"
+    snapshots(ctx, density, ridge, main, save_t, ctx.out_dir / name)
+    out.append(name)
+    name = f"{ctx.name}_distance.png"
+    distance(ctx, runs, grid, ctx.out_dir / name)
+    out.append(name)
+    if main["kind"] != "exact":
+        name = f"{ctx.name}_errors.png"
+        errors(ctx, density, ridge, main, grid, ctx.out_dir / name, p)
+        out.append(name)
+    name = f"{ctx.name}_resting.png"
+    resting(ctx, density, main, centres, ctx.out_dir / name)
+    out.append(name)
+    return out

@@ -1,0 +1,51 @@
+"""Small shared pieces of the prediction modules: process coefficients along a grid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import RidgeTheoryError
+from ..protocol import AbstractDensity, AbstractScoreModel
+
+
+def grid_coefficients(process, grid: np.ndarray) -> dict[str, np.ndarray]:
+    """``f`` and ``g^2`` at the grid times and the backward step sizes ``dt_l = t_l - t_{l+1}``."""
+    return {
+        "f": np.asarray(process.drift_coefficient(grid), dtype=np.float64),
+        "g2": np.asarray(process.diffusion_squared(grid), dtype=np.float64),
+        "dt": grid[:-1] - grid[1:],
+    }
+
+
+def check_model(model: Any, density: Any, ridge: Any, where: str) -> None:
+    if not isinstance(model, AbstractScoreModel) and not callable(getattr(model, "score", None)):
+        raise RidgeTheoryError(
+            f"`model` passed to {where} must be a score model with score(x, t); got "
+            f"{type(model).__name__}."
+        )
+    if not isinstance(density, AbstractDensity):
+        raise RidgeTheoryError(
+            f"`density` passed to {where} must be a density such as rt.SmoothedEmpirical; got "
+            f"{type(density).__name__}."
+        )
+    if getattr(ridge, "density", None) is not density:
+        raise RidgeTheoryError(f"`ridge` passed to {where} must be rt.Ridge(density, d) of `density`.")
+    if model.dim != density.dim:
+        raise RidgeTheoryError(
+            f"`model` passed to {where} has dimension {model.dim}; the density has {density.dim}."
+        )
+
+
+def score_error(model, density, x: np.ndarray, t: float) -> np.ndarray:
+    """``e = s_theta - s`` at (M, D) points and one time."""
+    return np.asarray(model.score(x, t), dtype=np.float64) - density.score(x, t)
+
+
+def phi1(z: np.ndarray) -> np.ndarray:
+    """``(e^z - 1) / z`` with its limit 1 at z = 0 (no cancellation for small |z|)."""
+    z = np.asarray(z, dtype=np.float64)
+    small = np.abs(z) < 1e-8
+    safe = np.where(small, 1.0, z)
+    return np.where(small, 1.0 + 0.5 * z, np.expm1(safe) / safe)

@@ -1,0 +1,496 @@
+"""The :class:`Ridge` object: frames, residuals, decomposition and projection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import (
+    RidgeTheoryError,
+    check_array,
+    check_choice,
+    check_int,
+    check_points,
+    check_scalar,
+    check_times,
+)
+from ..backend import resolve_backend
+from .frames import GAP_ATOL, GAP_RTOL, RidgeFrames, from_parts, offset, spectrum
+from .projection import RidgeProjection, project_numpy
+
+__all__ = ["Ridge"]
+
+
+def _kernel_ok(density) -> bool:
+    from ..densities import SmoothedEmpirical
+
+    return type(density) is SmoothedEmpirical and density.dtype == np.float64
+
+
+class Ridge:
+    """The d-dimensional log-density ridge of a smoothed density ``p_t`` (theory.md section 2).
+
+    ``R_t = { x : P_N(x, t) s(x, t) = 0 and l_{d+1}(x, t) < 0 }`` where ``P_N`` projects on
+    the eigenvectors of the Hessian of ``log p_t`` with the D - d smallest eigenvalues.
+
+    Parameters
+    ----------
+    density : AbstractDensity
+        Anything with the score protocol and a Hessian (``hessian`` or, better,
+        ``posterior_covariance``), e.g. :class:`ridgetheory.SmoothedEmpirical`.
+    dim : int
+        Ridge dimension d, in 0..D-1 (0 gives the modes).
+    gap_rtol : float, default=1e-9
+        Frames with ``rel_gap < gap_rtol`` are flagged undetermined (see
+        :class:`RidgeFrames`).
+    gap_atol : float, default=0.0
+        Frames with eigengap ``l_d - l_{d+1} < gap_atol`` (Hessian units) are flagged.
+    backend : {"auto", "numpy", "numba"}, default="auto"
+        Projection backend. "auto" takes the numba kernel for a float64
+        :class:`SmoothedEmpirical` and numpy otherwise.
+
+    Attributes
+    ----------
+    density, dim (d), D, gap_rtol, gap_atol, backend
+
+    Examples
+    --------
+    >>> import numpy as np, ridgetheory as rt
+    >>> p = rt.SmoothedEmpirical(np.array([[-3.0, 0.0], [3.0, 0.0]]))
+    >>> ridge = rt.Ridge(p, 1)
+    >>> proj = ridge.project(np.array([[1.0, 0.7], [-2.0, -0.4]]), 0.5)
+    >>> np.abs(proj.points[:, 1]).max() < 1e-12, bool(proj.converged.all())
+    (True, True)
+    """
+
+    def __init__(self, density: Any, dim: int, *, gap_rtol: float = GAP_RTOL,
+                 gap_atol: float = GAP_ATOL, backend: str = "auto"):
+        where = "Ridge"
+        if not (callable(getattr(density, "score", None)) and hasattr(density, "dim")
+                and hasattr(density, "process")
+                and (getattr(density, "has_posterior_covariance", False)
+                     or callable(getattr(density, "_hessian", None)))):
+            raise RidgeTheoryError(
+                f"`density` passed to {where} must be a density with score and Hessian "
+                f"(e.g. rt.SmoothedEmpirical); got {type(density).__name__}."
+            )
+        self.density = density
+        self.D = int(density.dim)
+        self.dim = check_int(dim, "dim", where, low=0, high=self.D - 1)
+        self.gap_rtol = check_scalar(gap_rtol, "gap_rtol", where, low=0.0)
+        self.gap_atol = check_scalar(gap_atol, "gap_atol", where, low=0.0)
+        check_choice(backend, "backend", where, ("auto", "numpy", "numba"))
+        self.backend = backend
+
+    def __repr__(self) -> str:
+        return f"Ridge({self.density!r}, dim={self.dim})"
+
+    # -- input ------------------------------------------------------------------------------
+    def _prepare(self, x: Any, t: Any, method: str) -> tuple[np.ndarray, np.ndarray, bool]:
+        where = f"Ridge.{method}"
+        xx, single = check_points(x, "x", where, self.D, np.float64)
+        tt = check_times(t, "t", where, xx.shape[0], single, np.float64)
+        tmax = self.density.process.t_max
+        if np.isfinite(tmax) and np.any(tt > tmax):
+            raise RidgeTheoryError(
+                f"`t` passed to {where} must be <= {tmax}; got {float(tt.max())}.")
+        return xx, tt, single
+
+    @staticmethod
+    def _drop(value, single: bool):
+        return value[0] if single else value
+
+    # -- pointwise quantities -----------------------------------------------------------------
+    def frames(self, x: Any, t: Any) -> RidgeFrames:
+        """Hessian eigen-frames at points ``x``.
+
+        Parameters
+        ----------
+        x : array of shape (M, D) or (D,), float64
+        t : float or array of shape (M,), > 0
+
+        Returns
+        -------
+        RidgeFrames
+            Fields of shape (M, ...) or, for a (D,) point, without the M axis.
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 1)
+        >>> f = ridge.frames(np.array([1.0, 0.0]), 1.0)
+        >>> np.abs(f.normal[:, 0]).round(12).tolist()  # the normal is the second axis
+        [0.0, 1.0]
+        """
+        xx, tt, single = self._prepare(x, t, "frames")
+        fr = spectrum(self.density, xx, tt).frames(self.dim, self.gap_rtol, self.gap_atol)
+        if not single:
+            return fr
+        return RidgeFrames(*(getattr(fr, f)[0] for f in RidgeFrames.__dataclass_fields__))
+
+    def residual(self, x: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Ridge residual ``|P_N s|`` and the normalized ``|P_N s| / |s|``.
+
+        Parameters
+        ----------
+        x : array of shape (M, D) or (D,), float64
+        t : float or array of shape (M,), > 0
+
+        Returns
+        -------
+        abs : array of shape (M,) or 0-d, float64
+        rel : array of shape (M,) or 0-d, float64
+            ``nan`` where ``s = 0``.
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 1)
+        >>> ridge.residual(np.array([1.0, 0.0]), 1.0)[0].round(12)
+        np.float64(0.0)
+        """
+        xx, tt, single = self._prepare(x, t, "residual")
+        off = offset(self.density, xx, tt)
+        h = np.asarray(self.density.process._h(tt), dtype=np.float64)
+        s = off / h[:, None]
+        sp = spectrum(self.density, xx, tt)
+        k = self.D - self.dim
+        VN = sp.vectors[:, :, :k]
+        r = np.linalg.norm(np.einsum("mdj,md->mj", VN, s), axis=1)
+        sn = np.linalg.norm(s, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(sn > 0, r / np.where(sn > 0, sn, 1.0), np.nan)
+        return self._drop(r, single), self._drop(rel, single)
+
+    def decompose(self, v: Any, x: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Split vectors ``v`` at points ``x`` into normal and tangent parts.
+
+        Parameters
+        ----------
+        v : array of shape (M, D) or (D,), float64
+            Same shape as ``x`` (e.g. a score error ``s_theta - s``).
+        x : array of shape (M, D) or (D,), float64
+        t : float or array of shape (M,), > 0
+
+        Returns
+        -------
+        v_normal, v_tangent : arrays shaped like ``v``
+            ``P_N v`` and ``P_T v = v - P_N v``.
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 1)
+        >>> vn, vt = ridge.decompose(np.array([1.0, 2.0]), np.array([0.5, 0.0]), 1.0)
+        >>> vn.round(12).tolist(), vt.round(12).tolist()
+        ([0.0, 2.0], [1.0, 0.0])
+        """
+        xx, tt, single = self._prepare(x, t, "decompose")
+        vv = check_array(v, "v", "Ridge.decompose", ndim=(1, 2), dtype=np.float64)
+        if (vv.ndim == 1) != single or vv.reshape(-1, vv.shape[-1]).shape != xx.shape:
+            raise RidgeTheoryError(
+                f"`v` passed to Ridge.decompose must have the shape of x "
+                f"{xx.shape[1:] if single else xx.shape}; got shape {vv.shape}.")
+        v2 = vv.reshape(xx.shape)
+        sp = spectrum(self.density, xx, tt)
+        vn = np.einsum("mdj,mj->md", sp.vectors[:, :, : self.D - self.dim],
+                       np.einsum("mdj,md->mj", sp.vectors[:, :, : self.D - self.dim], v2))
+        vt = v2 - vn
+        return self._drop(vn, single), self._drop(vt, single)
+
+    # -- projection ----------------------------------------------------------------------------
+    def project(self, x: Any, t: Any = None, method: str = "scms", *, tol: float = 1e-9,
+                max_iter: int = 1000, backend: str | None = None) -> RidgeProjection:
+        """Project points onto the ridge (SCMS by default, or subspace-constrained Newton).
+
+        Parameters
+        ----------
+        x : array of shape (M, D) or (D,), float64, or RidgeProjection
+            Start points. A previous :class:`RidgeProjection` resumes its unconverged points
+            (its ``start`` and ``t`` are kept; ``t`` may then be omitted).
+        t : float or array of shape (M,), > 0
+        method : {"scms", "newton"}, default="scms"
+            "newton" takes the subspace-constrained Newton step where all normal curvatures
+            are negative and it lowers the residual, else the SCMS step.
+        tol : float, default=1e-9
+            Stop a point when the normal mean-shift step ``|P_N (m - x)| = h |P_N s|`` (in
+            units of x) is at most ``tol``.
+        max_iter : int, default=1000
+            Updates per point in this call.
+        backend : {"auto", "numpy", "numba"}, optional
+            Overrides the ridge's backend for this call.
+
+        Returns
+        -------
+        RidgeProjection
+
+        Raises
+        ------
+        RidgeTheoryError
+            Bad ``x`` (shape, non-finite), ``t``, ``method``, ``tol`` or ``max_iter``.
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 0)
+        >>> ridge.project(np.array([0.3, 0.2]), 2.0).points.round(9)  # one mode at t = 2
+        array([0., 0.])
+        """
+        where = "Ridge.project"
+        check_choice(method, "method", where, ("scms", "newton"))
+        tol = check_scalar(tol, "tol", where, low=0.0, low_open=True)
+        max_iter = check_int(max_iter, "max_iter", where, low=0)
+        be = self.backend if backend is None else backend
+        check_choice(be, "backend", where, ("auto", "numpy", "numba"))
+        if be == "auto":
+            be = resolve_backend("auto", where, supported=("numba", "numpy")) \
+                if _kernel_ok(self.density) else "numpy"
+        elif be == "numba":
+            if not _kernel_ok(self.density):
+                raise RidgeTheoryError(
+                    f"`backend` passed to {where} asked for 'numba', which needs a float64 "
+                    f"SmoothedEmpirical density; got {type(self.density).__name__}.")
+            be = resolve_backend("numba", where, supported=("numba",))
+
+        if isinstance(x, RidgeProjection):
+            prev = x
+            if prev.dim != self.dim or prev.points.shape[-1] != self.D:
+                raise RidgeTheoryError(
+                    f"`x` passed to {where} is a RidgeProjection of another ridge "
+                    f"(dim {prev.dim}, D {prev.points.shape[-1]}).")
+            single = prev.single
+            xs = np.array(np.atleast_2d(prev.points), dtype=np.float64)
+            start = np.atleast_2d(prev.start)
+            tt = np.atleast_1d(prev.t).astype(np.float64)
+            if t is not None:
+                t2 = check_times(t, "t", where, xs.shape[0], single)
+                if not np.array_equal(t2, tt):
+                    raise RidgeTheoryError(
+                        f"`t` passed to {where} must match the times of the resumed "
+                        f"projection (or be omitted); got {t!r}.")
+            iters = np.atleast_1d(prev.iterations).astype(np.int64).copy()
+            todo = ~np.atleast_1d(prev.converged)
+        else:
+            if t is None:
+                raise RidgeTheoryError(f"`t` passed to {where} is required for new points.")
+            xs, tt, single = self._prepare(x, t, "project")
+            xs = xs.copy()
+            start = xs.copy()
+            iters = np.zeros(xs.shape[0], dtype=np.int64)
+            todo = np.ones(xs.shape[0], dtype=bool)
+
+        M, D = xs.shape
+        idx = np.flatnonzero(todo)
+        if be == "numba":
+            out = self._run_numba(xs, start, tt, idx, method, tol, max_iter, iters)
+        else:
+            out = self._run_numpy(xs, start, tt, idx, method, tol, max_iter, iters)
+        res = RidgeProjection(method=method, backend=be, tol=tol, dim=self.dim, t=tt,
+                              start=start, single=False, **out)
+        if not single:
+            return res
+        return RidgeProjection(
+            **{f: (getattr(res, f)[0] if isinstance(getattr(res, f), np.ndarray) else
+                   getattr(res, f)) for f in RidgeProjection.__dataclass_fields__
+               if f != "single"}, single=True)
+
+    def _finish(self, xs, start, tt, iters, status, rnorm, spec, conv_prev=None):
+        h = np.asarray(self.density.process._h(tt), dtype=np.float64)
+        fr = spec.frames(self.dim, self.gap_rtol, self.gap_atol)
+        eta = start - xs
+        k = self.D - self.dim
+        VN = spec.vectors[:, :, :k]
+        pn = np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, eta))
+        offs = np.stack([np.linalg.norm(eta, axis=1), np.linalg.norm(pn, axis=1),
+                         np.linalg.norm(eta - pn, axis=1)], axis=1)
+        conv = (status == 0) & ~fr.undetermined
+        return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
+                    curvature=fr.curvature, gap=fr.gap, offset=offs,
+                    undetermined=fr.undetermined)
+
+    def _run_numpy(self, xs, start, tt, idx, method, tol, max_iter, iters):
+        sub = xs[idx]
+        it_sub = iters[idx].copy()
+        it_sub, st_sub, _ = project_numpy(self.density, sub, start[idx], tt[idx], self.dim,
+                                          method, tol, max_iter, it_sub)
+        xs[idx] = sub
+        iters[idx] = it_sub
+        # one final evaluation at every returned point gives consistent diagnostics
+        status = np.zeros(xs.shape[0], dtype=np.int8)
+        status[idx] = st_sub
+        off = offset(self.density, xs, tt)
+        spec = spectrum(self.density, xs, tt)
+        k = self.D - self.dim
+        VN = spec.vectors[:, :, :k]
+        rnorm = np.linalg.norm(np.einsum("mdj,md->mj", VN, off), axis=1)
+        # points that were converged before a resume stay so; re-check the others
+        return self._finish(xs, start, tt, iters, status, rnorm, spec)
+
+    def _run_numba(self, xs, start, tt, idx, method, tol, max_iter, iters):
+        from . import _kernels
+
+        p = self.density
+        a = np.asarray(p.process._alpha(tt), dtype=np.float64)
+        h = np.asarray(p.process._h(tt), dtype=np.float64)
+        M, D = xs.shape
+        status = np.zeros(M, dtype=np.int8)
+        rnorm = np.zeros(M)
+        lam = np.zeros((M, D))
+        logw = np.zeros(M)
+        iso = np.zeros(M)
+        offs = np.zeros((M, 3))
+        sub = np.ascontiguousarray(xs[idx])
+        it_sub = iters[idx].copy()
+        st_sub = np.empty(idx.size, dtype=np.int8)
+        r_sub = np.empty(idx.size)
+        lam_sub = np.empty((idx.size, D))
+        lw_sub = np.empty(idx.size)
+        off_sub = np.empty((idx.size, 3))
+        _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx], p.data,
+                                p._sqnorm, D - self.dim, tol, max_iter, method == "newton",
+                                it_sub, st_sub, r_sub, lam_sub, lw_sub, off_sub)
+        xs[idx] = sub
+        iters[idx] = it_sub
+        # diagnostics (frames, offsets) for points not re-run come from one numpy evaluation
+        rest = np.setdiff1d(np.arange(M), idx)
+        status[idx] = st_sub
+        rnorm[idx] = r_sub
+        lam[idx] = lam_sub
+        logw[idx] = lw_sub
+        offs[idx] = off_sub
+        vec = np.zeros((M, D, D))
+        if rest.size:
+            spr = spectrum(p, xs[rest], tt[rest])
+            lam[rest] = spr.base
+            with np.errstate(divide="ignore"):
+                logw[rest] = np.log(spr.weight)
+            offr = offset(p, xs[rest], tt[rest])
+            rnorm[rest] = np.linalg.norm(
+                np.einsum("mdj,mj->md", spr.vectors[:, :, : D - self.dim],
+                          np.einsum("mdj,md->mj", spr.vectors[:, :, : D - self.dim], offr)),
+                axis=1)
+            vec[rest] = spr.vectors
+        spec = from_parts(iso, logw, lam, vec, h)
+        fr = spec.frames(self.dim, self.gap_rtol, self.gap_atol)
+        if rest.size:
+            eta = start[rest] - xs[rest]
+            VN = vec[rest][:, :, : D - self.dim]
+            pn = np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, eta))
+            offs[rest] = np.stack([np.linalg.norm(eta, axis=1), np.linalg.norm(pn, axis=1),
+                                   np.linalg.norm(eta - pn, axis=1)], axis=1)
+        conv = (status == 0) & ~fr.undetermined
+        return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
+                    curvature=fr.curvature, gap=fr.gap, offset=offs,
+                    undetermined=fr.undetermined)
+
+    # -- ridge sets ------------------------------------------------------------------------------
+    def extract(self, t: float, seeds: Any = None, bounds: Any = None, *, n_seeds: int = 400,
+                seed: int = 0, max_curvature: float = 0.0, min_rel_gap: float | None = None,
+                min_density: float = 1e-3, tol: float = 1e-9, max_iter: int = 1000,
+                method: str = "scms"):
+        """Ridge set at time ``t``: project seeds, keep points that pass the filters.
+
+        Parameters
+        ----------
+        t : float, > 0
+        seeds : array of shape (K, D), optional
+            Start points. Without seeds and bounds, ``n_seeds`` samples of ``p_t`` (empirical
+            density) or of N(0, I) are drawn with ``seed``.
+        bounds : array of shape (D, 2), optional
+            Box for a regular grid of about ``n_seeds`` seeds.
+        n_seeds : int, default=400
+        seed : int, default=0
+        max_curvature : float, default=0.0
+            Keep points with ``l_{d+1} < max_curvature`` (use ``-beta`` for the regular ridge).
+        min_rel_gap : float, optional
+            Keep points whose ``rel_gap`` is at least this.
+        min_density : float in [0, 1], default=1e-3
+            Keep points with ``p_t >= min_density * max p_t`` over the projected points.
+        tol, max_iter, method
+            As in :meth:`project`. Unconverged points are dropped.
+
+        Returns
+        -------
+        RidgeSet
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 0)
+        >>> modes = ridge.extract(0.1, bounds=[[-4, 4], [-1, 1]], n_seeds=50)
+        >>> np.sort(modes.clusters(0.1)[:, 0]).round(3).tolist()
+        [-2.715, 2.715]
+        """
+        from .sets import extract
+
+        return extract(self, t, seeds, bounds, n_seeds=n_seeds, seed=seed,
+                       max_curvature=max_curvature, min_rel_gap=min_rel_gap,
+                       min_density=min_density, tol=tol, max_iter=max_iter, method=method)
+
+    def trace(self, t: float, seeds: Any = None, bounds: Any = None, *, step: float | None = None,
+              max_points: int = 2000, n_seeds: int = 400, seed: int = 0,
+              min_density: float = 1e-3, max_curvature: float = 0.0, tol: float = 1e-10,
+              max_iter: int = 1000):
+        """Ordered 1-D ridge curves with an arc-length coordinate (d = 1 only).
+
+        Seeds are extracted as in :meth:`extract`; from the first remaining ridge point two
+        walkers step ``step`` along +/- the tangent and are re-projected (predictor-corrector)
+        until they leave ``bounds`` (or the data box padded by ``3 sqrt(h_t)``), drop below
+        the density floor, lose negative curvature or a determined frame, or close a loop.
+        Seeds covered by the curve are removed and the next curve starts from what is left.
+
+        Parameters
+        ----------
+        t : float, > 0
+        seeds, bounds, n_seeds, seed, min_density, max_curvature
+            As in :meth:`extract`.
+        step : float, optional
+            Arc-length step; default ``0.1 sqrt(h_t)`` (or 1/200 of the smallest box side).
+        max_points : int, default=2000
+            Points per curve at most.
+        tol, max_iter
+            Corrector tolerance and iterations.
+
+        Returns
+        -------
+        list of RidgeCurve
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 1)
+        >>> (curve,) = ridge.trace(0.5, bounds=[[-4, 4], [-1, 1]], n_seeds=25, step=0.1)
+        >>> round(curve.length, 6), float(np.abs(curve.points[:, 1]).max())
+        (8.0, 0.0)
+        """
+        from .sets import trace
+
+        return trace(self, t, seeds, bounds, step=step, max_points=max_points, n_seeds=n_seeds,
+                     seed=seed, min_density=min_density, max_curvature=max_curvature, tol=tol,
+                     max_iter=max_iter)
+
+    def evolve(self, times: Any, seeds: Any = None, bounds: Any = None, **kwargs: Any):
+        """Ridge sets through time: ``{t: RidgeSet}`` for each entry of ``times``.
+
+        Parameters
+        ----------
+        times : array of shape (K,), > 0
+        seeds, bounds, **kwargs
+            Passed to :meth:`extract` at every time.
+
+        Returns
+        -------
+        dict of float to RidgeSet
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 0)
+        >>> sets = ridge.evolve([0.1, 3.0], bounds=[[-4, 4], [-1, 1]], n_seeds=50)
+        >>> [len(s.clusters(0.1)) for s in sets.values()]
+        [2, 1]
+        """
+        from .sets import evolve
+
+        return evolve(self, times, seeds, bounds, **kwargs)
