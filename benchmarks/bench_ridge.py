@@ -100,12 +100,61 @@ def sconce_scms(data, x0, t, d, tol, max_iter=1000):
 
 
 def timed(fn, repeat):
+    """Median wall time of ``repeat`` calls (and the CPU seconds of the last one)."""
     times, out = [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
+        timed.cpu = time.process_time() - c0
     return float(np.median(times)), times, out
+
+
+def run_case(name, args, have_sconce, d=1):
+    """Time every method on one case; returns a dict of numbers."""
+    data, t = make_case(name)
+    x0 = seeds_for(data, t, args.m)
+    ridge = rt.Ridge(rt.SmoothedEmpirical(data), d)
+    ridge.project(x0[:10], t, tol=TOL)  # load the compiled kernel
+    sub = np.random.default_rng(3).choice(args.m, args.sub, replace=False)
+    r = {"n": len(data), "D": data.shape[1], "t": t}
+    med, times, pr = timed(lambda: ridge.project(x0, t, tol=TOL), args.repeat)
+    r["numba_scms_s"] = med
+    r["numba_scms_all_s"] = times
+    r["numba_scms_cpu_s"] = timed.cpu
+    r["numba_scms_converged"] = float(pr.converged.mean())
+    r["numba_scms_median_iters"] = float(np.median(pr.iterations))
+    medn, _, prn = timed(lambda: ridge.project(x0, t, "newton", tol=TOL), args.repeat)
+    r["numba_newton_s"] = medn
+    r["numba_newton_cpu_s"] = timed.cpu
+    r["numba_newton_converged"] = float(prn.converged.mean())
+    r["numba_newton_median_iters"] = float(np.median(prn.iterations))
+    # batched numpy reference on a slice, scaled per point
+    msl = min(args.m, 2000 if data.shape[1] == 2 else 300)
+    tn, _, prnp = timed(lambda: ridge.project(x0[:msl], t, tol=TOL, backend="numpy"), 1)
+    r["numpy_scms_s_scaled"] = tn / msl * args.m
+    r["numpy_points_run"] = msl
+    # per-point loop
+    tl, _, (loop_pts, loop_conv) = timed(lambda: loop_scms(data, x0[sub], t, d, TOL), 1)
+    r["loop_cpu_s_scaled"] = timed.cpu / args.sub * args.m
+    r["loop_s_scaled"] = tl / args.sub * args.m
+    ours = pr.points[sub]
+    both = loop_conv & pr.converged[sub]
+    r["loop_agree_frac"] = float(np.mean(np.linalg.norm(loop_pts - ours, axis=1)[both] < 1e-6))
+    r["ratio_vs_loop"] = r["loop_s_scaled"] / med
+    if have_sconce:
+        ts, _, sc = timed(lambda: sconce_scms(data, x0[sub], t, d, TOL), 1)
+        r["sconce_cpu_s_scaled"] = timed.cpu / args.sub * args.m
+        r["sconce_s_scaled"] = ts / args.sub * args.m
+        dist = np.linalg.norm(sc - ours, axis=1)
+        r["sconce_agree_frac"] = float(np.mean(dist < 1e-6))
+        r["sconce_median_dist"] = float(np.median(dist))
+        if name == "two_point":
+            r["sconce_max_offaxis"] = float(np.abs(sc[:, 1]).max())
+            r["ours_max_offaxis"] = float(np.abs(pr.points[:, 1]).max())
+        r["ratio_vs_sconce"] = r["sconce_s_scaled"] / med
+        r["ratio_vs_sconce_newton"] = r["sconce_s_scaled"] / medn
+    return r
 
 
 def main(argv=None):
@@ -114,6 +163,7 @@ def main(argv=None):
     ap.add_argument("--sub", type=int, default=200, help="seeds for the slow references")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=0, help="numba threads (0: numba default)")
     ap.add_argument("--cases", default="two_point,three_mode,circle,curve16")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
                                                   "bench_ridge.json"))
@@ -128,52 +178,17 @@ def main(argv=None):
         have_sconce = False
     import numba
 
+    if args.threads:
+        numba.set_num_threads(args.threads)
     results = {"tol": TOL, "M": args.m, "sub": args.sub, "repeat": args.repeat,
                "numba_threads": numba.get_num_threads(), "machine": platform.platform(),
                "processor": platform.processor(), "cpu_count": os.cpu_count(),
                "sconce": have_sconce, "cases": {}}
-    d = 1
     for name in args.cases.split(","):
-        data, t = make_case(name)
-        x0 = seeds_for(data, t, args.m)
-        ridge = rt.Ridge(rt.SmoothedEmpirical(data), d)
-        ridge.project(x0[:10], t, tol=TOL)  # load the compiled kernel
-        sub = np.random.default_rng(3).choice(args.m, args.sub, replace=False)
-        r = {"n": len(data), "D": data.shape[1], "t": t}
-        med, times, pr = timed(lambda: ridge.project(x0, t, tol=TOL), args.repeat)
-        r["numba_scms_s"] = med
-        r["numba_scms_all_s"] = times
-        r["numba_scms_converged"] = float(pr.converged.mean())
-        r["numba_scms_median_iters"] = float(np.median(pr.iterations))
-        medn, _, prn = timed(lambda: ridge.project(x0, t, "newton", tol=TOL), args.repeat)
-        r["numba_newton_s"] = medn
-        r["numba_newton_converged"] = float(prn.converged.mean())
-        r["numba_newton_median_iters"] = float(np.median(prn.iterations))
-        # batched numpy reference on a slice, scaled per point
-        msl = min(args.m, 2000 if data.shape[1] == 2 else 300)
-        tn, _, prnp = timed(lambda: ridge.project(x0[:msl], t, tol=TOL, backend="numpy"), 1)
-        r["numpy_scms_s_scaled"] = tn / msl * args.m
-        r["numpy_points_run"] = msl
-        # per-point loop
-        tl, _, (loop_pts, loop_conv) = timed(lambda: loop_scms(data, x0[sub], t, d, TOL), 1)
-        r["loop_s_scaled"] = tl / args.sub * args.m
-        ours = pr.points[sub]
-        both = loop_conv & pr.converged[sub]
-        r["loop_agree_frac"] = float(np.mean(np.linalg.norm(loop_pts - ours, axis=1)[both] < 1e-6))
-        r["ratio_vs_loop"] = r["loop_s_scaled"] / med
-        if have_sconce:
-            ts, _, sc = timed(lambda: sconce_scms(data, x0[sub], t, d, TOL), 1)
-            r["sconce_s_scaled"] = ts / args.sub * args.m
-            dist = np.linalg.norm(sc - ours, axis=1)
-            r["sconce_agree_frac"] = float(np.mean(dist < 1e-6))
-            r["sconce_median_dist"] = float(np.median(dist))
-            if name == "two_point":
-                r["sconce_max_offaxis"] = float(np.abs(sc[:, 1]).max())
-                r["ours_max_offaxis"] = float(np.abs(pr.points[:, 1]).max())
-            r["ratio_vs_sconce"] = r["sconce_s_scaled"] / med
-            r["ratio_vs_sconce_newton"] = r["sconce_s_scaled"] / medn
+        r = run_case(name, args, have_sconce)
         results["cases"][name] = r
-        print(name, json.dumps({k: v for k, v in r.items() if not k.endswith("all_s")}))
+        print(name, json.dumps({k: v for k, v in r.items() if not k.endswith("all_s")}),
+              flush=True)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(args.out), suffix=".json.tmp")
     with os.fdopen(fd, "w") as fh:

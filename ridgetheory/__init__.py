@@ -17,7 +17,10 @@ from .protocol import AbstractDensity, AbstractScoreModel
 # --- ridge engine (issue 3) ---
 from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet
 # --- random-feature model (issue 5) ---
+from .error_profile import ErrorProfile, error_profile
+from .random_features import RandomFeatureFit, RandomFeatureModel, RandomFeatureScore
 # --- integrators (issue 6) ---
+from .simulate import Trajectories, compare_backends, sample_pt, simulate
 # --- predictions (issue 7) ---
 
 try:
@@ -47,6 +50,15 @@ __all__ = [
     "RidgeSet",
     "RidgeCurve",
     # --- random-feature model (issue 5) ---
+    "RandomFeatureModel",
+    "RandomFeatureFit",
+    "RandomFeatureScore",
+    "error_profile",
+    "ErrorProfile",
     # --- integrators (issue 6) ---
+    "simulate",
+    "Trajectories",
+    "sample_pt",
+    "compare_backends",
     # --- predictions (issue 7) ---
 ]

@@ -98,13 +98,15 @@ def _scalar(out: np.ndarray) -> np.ndarray:
 def _relu_mean(mu: np.ndarray, s: np.ndarray) -> np.ndarray:
     a = _ratio(mu, s)
     pa = np.where(np.isfinite(a), _phi(np.where(np.isfinite(a), a, 0.0)), 0.0)
-    return np.where(s > 0, mu * ndtr(a) + s * pa, np.maximum(mu, 0.0))
+    # clamp: in the far left tail the two terms cancel to a round-off of either sign
+    return np.where(s > 0, np.maximum(mu * ndtr(a) + s * pa, 0.0), np.maximum(mu, 0.0))
 
 
 def _relu_first(mu: np.ndarray, s: np.ndarray) -> np.ndarray:
     a = _ratio(mu, s)
     pa = np.where(np.isfinite(a), _phi(np.where(np.isfinite(a), a, 0.0)), 0.0)
-    return np.where(s > 0, (mu * mu + s * s) * ndtr(a) + mu * s * pa, np.maximum(mu, 0.0) ** 2)
+    val = np.maximum((mu * mu + s * s) * ndtr(a) + mu * s * pa, 0.0)
+    return np.where(s > 0, val, np.maximum(mu, 0.0) ** 2)
 
 
 def relu_mean(mu: Any, s: Any) -> np.ndarray:
@@ -228,11 +230,8 @@ def _bvn_upper(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
                 asr = -0.5 * (bs / as_ + hki)
                 c = (4.0 - hki) / 8.0
                 d = (12.0 - hki) / 80.0
-                val = np.where(
-                    asr > -100.0,
-                    a * np.exp(asr) * (1.0 - c * (bs - as_) * (1.0 - d * bs) / 3.0 + c * d * as_**2),
-                    0.0,
-                )
+                poly = 1.0 - c * (bs - as_) * (1.0 - d * bs) / 3.0 + c * d * as_**2
+                val = np.where(asr > -100.0, a * np.exp(asr) * poly, 0.0)
                 b = np.sqrt(bs)
                 tail = np.exp(-0.5 * hki) * _SQRT_2PI * ndtr(-b / a) * b * (
                     1.0 - c * bs * (1.0 - d * bs) / 3.0
@@ -285,10 +284,19 @@ def bivariate_normal_cdf(h: Any, k: Any, rho: Any) -> np.ndarray:
     0.3333333333333333
     """
     where = "bivariate_normal_cdf"
-    h, k, rho = _broadcast(where, h=check_array(h, "h", where, finite=False),
-                           k=check_array(k, "k", where, finite=False), rho=rho)
-    if np.any(np.isnan(h)) or np.any(np.isnan(k)):
-        raise RidgeTheoryError(f"`h` and `k` passed to {where} must not be NaN.")
+    h = check_array(h, "h", where, finite=False)
+    k = check_array(k, "k", where, finite=False)
+    for name, arr in (("h", h), ("k", k)):
+        if np.any(np.isnan(arr)):
+            raise RidgeTheoryError(f"`{name}` passed to {where} must not be NaN.")
+    rho = check_array(rho, "rho", where)
+    try:
+        h, k, rho = np.broadcast_arrays(h, k, rho)
+    except ValueError as exc:
+        raise RidgeTheoryError(
+            f"the arguments passed to {where} must broadcast to one shape; got h {h.shape}, "
+            f"k {k.shape}, rho {rho.shape}."
+        ) from exc
     rho = _check_rho(rho, where)
     shape = h.shape
     flat = _bvn_upper(-h.reshape(-1), -k.reshape(-1), rho.reshape(-1).copy())

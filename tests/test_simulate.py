@@ -278,3 +278,22 @@ def test_cupy_matches_numpy_reference(name, score, grid, method):
     ref = simulate(score, backend="numpy", **kw)
     out = simulate(score, backend="cupy", **kw)
     assert _agree(ref.final, out.final, CUPY_RTOL)
+
+
+@needs_numba
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("parametrization", ["denoiser", "score"])
+def test_numba_matches_numpy_for_the_package_random_feature_score(activation, parametrization):
+    rf = pytest.importorskip("ridgetheory.random_features")
+    if not hasattr(rf, "RandomFeatureScore"):
+        pytest.skip("RandomFeatureScore has not landed")
+    model = rf.RandomFeatureModel(40, K=4, T=5.0, activation=activation,
+                                  parametrization=parametrization, dim=2, seed=0)
+    A_eff = np.random.default_rng(1).standard_normal((2, 40)) / np.sqrt(40)
+    score = rf.RandomFeatureScore(model, A_eff, rt.OU())
+    kw = dict(n=64, grid=rt.grids.exponential(2.0, 5e-2, 40), method="em", seed=3,
+              progress=False)
+    ref = simulate(score, backend="numpy", **kw)
+    out = simulate(score, backend="numba", **kw)
+    assert out.meta["score_kind"] == "rf"
+    assert _agree(ref.final, out.final)

@@ -46,6 +46,7 @@ from ..predict import (
     classify_resting,
     phase_times,
     predict_alignment,
+    rates,
     predict_reach,
     predict_slide,
 )
@@ -234,6 +235,7 @@ def _record(runs, save_t) -> dict[str, Any]:
             "predicted_tube_fraction": pr["reach"].fraction,
             "predicted_intermode": pr["intermode"],
             "measured_intermode": float(np.mean(m["labels"] < 0)),
+            "rates": r.get("rates"),
         })
     return out
 
@@ -310,9 +312,18 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             sep_m = _separation(m["feet"], base["meas"]["feet"])
             idx = np.searchsorted(-grid, -m["times"])
             sep_p = _separation(pr["slide"].feet[idx], base["pred"]["slide"].feet[idx])
-            measured = phase_times(m["times"], m["tube_fraction"], m["mean_distance"], sep_m)
+            rate = float(s.get("rate", 10.0))
+            km = [rates(density, ridge, m["feet"][j], float(t)) for j, t in enumerate(m["times"])]
+            kp = [rates(density, ridge, pr["slide"].feet[i], float(t))
+                  for i, t in zip(idx, m["times"], strict=True)]
+            measured = phase_times(m["times"], m["tube_fraction"],
+                                   [np.median(k[0]) for k in km], sep_m, rate=rate)
             predicted = phase_times(m["times"], pr["reach"].fraction,
-                                    pr["align"].mean_distance[idx], sep_p)
+                                    [np.median(k[0]) for k in kp], sep_p, rate=rate)
+            r["rates"] = {"times": m["times"],
+                          "measured_median_ratio": [float(np.median(k[0] / np.maximum(k[1], 1e-300)))
+                                                    for k in km],
+                          "measured_separation": sep_m, "predicted_separation": sep_p}
             claims.append(ctx.claim(name, predicted.as_dict(), measured.as_dict(),
                                     "reach >= align >= slide", measured.ordered and predicted.ordered))
         else:

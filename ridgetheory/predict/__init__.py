@@ -1,7 +1,7 @@
 """Predictions of the reach-align-slide dynamics (theory.md section 4)."""
 
 from .align import AlignPrediction, normal_offset_field, predict_alignment
-from .phases import PhaseTimes, half_motion_time, phase_times
+from .phases import PhaseTimes, half_motion_time, phase_times, rate_ratio, rates
 from .reach import ReachPrediction, predict_reach, tube_fraction
 from .slide import (
     SlidePrediction,
@@ -26,4 +26,6 @@ __all__ = [
     "PhaseTimes",
     "phase_times",
     "half_motion_time",
+    "rate_ratio",
+    "rates",
 ]

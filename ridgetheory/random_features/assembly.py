@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.integrate import simpson
-from scipy.linalg.blas import dsyrk
-from scipy.special import ndtr
+from scipy.linalg.blas import dgemm, dsyrk
+from scipy.special import ndtr, roots_hermitenorm
 
 from .._checks import RidgeTheoryError
 from .model import RandomFeatureModel, activate
@@ -79,7 +79,7 @@ def z_nodes(quadrature: str, dim: int, noise_draws: int, gh_order: int,
     if quadrature == "mc":
         assert rng is not None
         return rng.standard_normal((noise_draws, dim)), np.full(noise_draws, 1.0 / noise_draws)
-    x1, w1 = np.polynomial.hermite_e.hermegauss(gh_order)
+    x1, w1 = roots_hermitenorm(gh_order)  # stable at high order (numpy's overflows past ~150)
     w1 = w1 / w1.sum()
     grids = np.meshgrid(*([x1] * dim), indexing="ij")
     wgrids = np.meshgrid(*([w1] * dim), indexing="ij")
@@ -112,7 +112,6 @@ def assemble(
     """
     start = _time.perf_counter()
     n, D = data.shape
-    p = model.p
     qt = time_weights(nodes, time_rule)
     a = process._alpha(nodes)
     h = process._h(nodes)
@@ -184,7 +183,8 @@ def _assemble_sampled(model, data, proj, offs, a, h, wt, score, quadrature, nois
             sr = np.sqrt(np.abs(r))
             sgn[rows] = np.sign(r)
             if score:
-                # V = -sum (wt wz / n) sqrt(h) z sigma^T = sum [-(wt wz/n) sqrt(h)/sqrt(r)] z (sr sigma)^T
+                # V = -sum (wt wz / n) sqrt(h) z sigma^T, written against the scaled rows
+                # sr sigma: coefficient -(wt wz / n) sqrt(h) / sr
                 Y[rows] = (-np.sign(wt[k]) * np.sqrt(np.abs(wt[k]) * wz / n))[:, None] * z
             else:
                 Y[rows] = (np.sign(wt[k]) * np.sqrt(np.abs(wt[k]) * wz / n))[:, None] * (
@@ -193,7 +193,8 @@ def _assemble_sampled(model, data, proj, offs, a, h, wt, score, quadrature, nois
             activate(S[rows], model.activation, out=S[rows])
             S[rows] *= sr[:, None]
         evals += m
-        V += Y.T @ S
+        # explicit BLAS: numpy's matmul is erratic on tall-skinny transposed operands
+        V += dgemm(1.0, Y.T, S.T, trans_b=1)
         pos = sgn > 0
         if pos.all():
             U = dsyrk(1.0, S.T, beta=1.0, c=U, trans=0, overwrite_c=1)

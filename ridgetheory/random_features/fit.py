@@ -25,7 +25,7 @@ from .._checks import (
 from ..processes import OU, AbstractProcess
 from ..protocol import AbstractScoreModel
 from .assembly import QUADRATURES, TIME_RULES, WEIGHTS, Assembly, assemble
-from .model import RandomFeatureModel, activate
+from .model import RandomFeatureModel
 
 __all__ = ["RandomFeatureFit", "RandomFeatureScore", "Decomposition"]
 
@@ -254,10 +254,10 @@ class RandomFeatureFit:
                 )
         noise_draws = check_int(noise_draws, "noise_draws", where, low=1)
         gh_order = check_int(gh_order, "gh_order", where, low=1)
-        if quadrature == "gauss-hermite" and gh_order**model.dim > 200_000:
+        if quadrature == "gauss-hermite" and gh_order**model.dim > 1_000_000:
             raise RidgeTheoryError(
                 f"`gh_order` passed to {where} gives gh_order**D = {gh_order**model.dim} tensor "
-                "nodes (> 200000); use quadrature='mc' (or 'exact' for ReLU) in this dimension."
+                "nodes (> 1000000); use quadrature='mc' (or 'exact' for ReLU) in this dimension."
             )
         seed = check_seed(seed, where)
         if rcond is not None:

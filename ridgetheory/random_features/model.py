@@ -185,7 +185,7 @@ class RandomFeatureModel:
 
     # -- training ---------------------------------------------------------------------
     def fit(self, data: Any, process: Any = None, **kwargs: Any):
-        """Assemble the quadratic training loss; see :func:`ridgetheory.random_features.fit.assemble`.
+        """Assemble the quadratic training loss (see :class:`RandomFeatureFit` for the arguments).
 
         Returns
         -------

@@ -21,13 +21,17 @@ import numba as nb
 import numpy as np
 
 CONVERGED, RUNNING, UNDERFLOW = 0, 1, 2
+#: points per parallel work item (they share one workspace)
+BLOCK = 32
 
 
 @nb.njit(cache=True, nogil=True)
-def jacobi_eigh(S, A, w, V):
+def jacobi_eigh(S, A, w, V, warm=False):
     """Eigen-decompose symmetric ``S`` (D, D) into ascending ``w`` and column vectors ``V``.
 
-    ``A`` is scratch (D, D). Returns the scale ``max |S_ij|`` (0 when ``S`` is zero, then
+    ``A`` is scratch (D, D). With ``warm``, ``V`` holds an orthonormal guess on entry (the
+    previous iterate's frame) and the sweeps start from ``V^T S V``, which is nearly
+    diagonal along an SCMS path. Returns the scale ``max |S_ij|`` (0 when ``S`` is zero, then
     ``w = 0`` and ``V = I``).
     """
     D = S.shape[0]
@@ -37,17 +41,34 @@ def jacobi_eigh(S, A, w, V):
             v = abs(S[p, q])
             if v > amax:
                 amax = v
-    for p in range(D):
-        for q in range(D):
-            V[p, q] = 1.0 if p == q else 0.0
     if amax == 0.0 or not math.isfinite(amax):
         for p in range(D):
             w[p] = 0.0
+            for q in range(D):
+                V[p, q] = 1.0 if p == q else 0.0
         return amax
     inv = 1.0 / amax
-    for p in range(D):
+    if warm:
+        # A = V^T S V / amax, using w as a column buffer
         for q in range(D):
-            A[p, q] = 0.5 * (S[p, q] + S[q, p]) * inv
+            for p in range(D):
+                acc = 0.0
+                for r in range(D):
+                    acc += S[p, r] * V[r, q]
+                w[p] = acc * inv
+            for p in range(q, D):
+                acc = 0.0
+                for r in range(D):
+                    acc += V[r, p] * w[r]
+                A[p, q] = acc
+        for q in range(D):
+            for p in range(q + 1, D):
+                A[q, p] = A[p, q]
+    else:
+        for p in range(D):
+            for q in range(D):
+                V[p, q] = 1.0 if p == q else 0.0
+                A[p, q] = 0.5 * (S[p, q] + S[q, p]) * inv
     for _sweep in range(60):
         off = 0.0
         tot = 0.0
@@ -60,7 +81,9 @@ def jacobi_eigh(S, A, w, V):
         for p in range(D - 1):
             for q in range(p + 1, D):
                 apq = A[p, q]
-                if abs(apq) < 1e-300:
+                if abs(apq) < 1e-19:
+                    A[p, q] = 0.0
+                    A[q, p] = 0.0
                     continue
                 theta = (A[q, q] - A[p, p]) / (2.0 * apq)
                 if abs(theta) > 1e150:
@@ -107,13 +130,14 @@ def jacobi_eigh(S, A, w, V):
     return amax
 
 
-@nb.njit(cache=True, nogil=True)
-def _moments(x, a, h, data, sqnorm, buf, off, S, want_S):
+@nb.njit(cache=True, nogil=True, fastmath={"contract"})
+def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
     """Anchored offset ``m - x`` into ``off`` and the direction part of ``S`` into ``S``.
 
     ``S = W S_dir`` with ``W = 1 - g_k`` the weight off the anchor; ``S_dir`` is formed from
     the off-anchor weights normalised in the log domain, so its eigenvectors survive where
-    ``W`` underflows. Returns ``log W`` (``-inf`` when nothing is off the anchor).
+    ``W`` underflows. ``dj`` (D,) is scratch. Returns ``log W`` (``-inf`` when nothing is off
+    the anchor).
     """
     n, D = data.shape
     ca = a / h
@@ -149,11 +173,14 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S):
         e = math.exp(z)
         tot += e
         if want_S:
+            # full square with a contiguous inner loop: LLVM vectorizes it
             for p in range(D):
-                ep = e * a * (data[j, p] - data[k, p])
+                dj[p] = a * (data[j, p] - data[k, p])
+            for p in range(D):
+                ep = e * dj[p]
                 off[p] += ep
-                for q in range(p, D):
-                    S[p, q] += ep * a * (data[j, q] - data[k, q])
+                for q in range(D):
+                    S[p, q] += ep * dj[q]
         else:
             for p in range(D):
                 off[p] += e * a * (data[j, p] - data[k, p])
@@ -166,7 +193,7 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S):
         if want_S:
             for p in range(D):
                 for q in range(p, D):
-                    v = S[p, q] / tot - W * off[p] * off[q]
+                    v = 0.5 * (S[p, q] + S[q, p]) / tot - W * off[p] * off[q]
                     S[p, q] = v
                     S[q, p] = v
     else:
@@ -197,16 +224,16 @@ def _normal_step(off, V, n_normal, step):
 
 
 @nb.njit(cache=True, nogil=True)
-def _evaluate(x, a, h, data, sqnorm, n_normal, buf, off, S, A, w, V, step):
+def _evaluate(x, a, h, data, sqnorm, n_normal, buf, off, S, A, w, V, step, warm):
     """One evaluation: offset, frames, normal step.
 
     Returns ``(|P_N off|, scale of S_dir, log W)``; ``w, V`` hold the eigenpairs of ``S_dir``.
     """
     D = x.shape[0]
     need_frames = n_normal < D
-    logW = _moments(x, a, h, data, sqnorm, buf, off, S, need_frames)
+    logW = _moments(x, a, h, data, sqnorm, buf, off, S, need_frames, step)
     if need_frames:
-        scale = jacobi_eigh(S, A, w, V)
+        scale = jacobi_eigh(S, A, w, V, warm)
         r = _normal_step(off, V, n_normal, step)
     else:
         scale = 1.0
@@ -230,9 +257,11 @@ def project_kernel(x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton
     """
     M, D = x.shape
     n = data.shape[0]
-    for i in nb.prange(M):
+    nblk = (M + BLOCK - 1) // BLOCK
+    for b in nb.prange(nblk):
+        # one workspace per block of points, not per point
         buf = np.empty(n)
-        xi = x[i].copy()
+        xi = np.empty(D)
         off = np.empty(D)
         S = np.empty((D, D))
         A = np.empty((D, D))
@@ -245,79 +274,96 @@ def project_kernel(x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton
         w2 = np.empty(D)
         V2 = np.empty((D, D))
         step2 = np.empty(D)
-        ai = a[i]
-        hi = h[i]
-        r, scale, lw = _evaluate(xi, ai, hi, data, sqnorm, n_normal, buf, off, S, A, w, V,
-                                 step)
-        st = RUNNING
-        it = 0
-        while True:
-            if n_normal < D and scale < 1e-300:
-                st = UNDERFLOW
-                break
-            if r <= tol:
-                st = CONVERGED
-                break
-            if it >= max_iter:
-                break
-            it += 1
-            took_newton = False
-            if newton and n_normal < D:
-                ok = True
-                Wi = math.exp(lw)
-                for j in range(n_normal):
-                    if not (Wi * w[j] < hi * (1.0 - 1e-12)):
-                        ok = False
-                if ok:
-                    for c in range(D):
-                        xt[c] = xi[c]
-                    for j in range(n_normal):
-                        g = 0.0
-                        for c in range(D):
-                            g += V[c, j] * off[c]
-                        g *= hi / (hi - Wi * w[j])
-                        for c in range(D):
-                            xt[c] += g * V[c, j]
-                    r2, scale2, lw2 = _evaluate(xt, ai, hi, data, sqnorm, n_normal, buf, off2, S2,
-                                           A, w2, V2, step2)
-                    if r2 < r:
-                        took_newton = True
-                        for c in range(D):
-                            xi[c] = xt[c]
-                            off[c] = off2[c]
-                            w[c] = w2[c]
-                            step[c] = step2[c]
-                            for q in range(D):
-                                V[c, q] = V2[c, q]
-                        r = r2
-                        scale = scale2
-                        lw = lw2
-            if not took_newton:
+        for i in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
+            _project_one(i, x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton, iters,
+                         status, res, lam, logw, offs, buf, xi, off, S, A, w, V, step, xt, off2,
+                         S2, w2, V2, step2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _project_one(i, x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton, iters,
+                 status, res, lam, logw, offs, buf, xi, off, S, A, w, V, step, xt, off2, S2, w2,
+                 V2, step2):
+    """The SCMS / Newton loop of one point (see :func:`project_kernel`)."""
+    D = x.shape[1]
+    for c in range(D):
+        xi[c] = x[i, c]
+    ai = a[i]
+    hi = h[i]
+    r, scale, lw = _evaluate(xi, ai, hi, data, sqnorm, n_normal, buf, off, S, A, w, V,
+                             step, False)
+    st = RUNNING
+    it = 0
+    while True:
+        if n_normal < D and scale < 1e-300:
+            st = UNDERFLOW
+            break
+        if r <= tol:
+            st = CONVERGED
+            break
+        if it >= max_iter:
+            break
+        it += 1
+        took_newton = False
+        if newton and n_normal < D:
+            ok = True
+            Wi = math.exp(lw)
+            for j in range(n_normal):
+                if not (Wi * w[j] < hi * (1.0 - 1e-12)):
+                    ok = False
+            if ok:
                 for c in range(D):
-                    xi[c] += step[c]
-                r, scale, lw = _evaluate(xi, ai, hi, data, sqnorm, n_normal, buf, off, S, A, w,
-                                         V, step)
-        if n_normal == D:  # modes: frames were not needed in the loop, curvature is
-            lw = _moments(xi, ai, hi, data, sqnorm, buf, off, S, True)
-            jacobi_eigh(S, A, w, V)
-        for c in range(D):
-            x[i, c] = xi[c]
-            lam[i, c] = w[c]
-        iters[i] += it
-        logw[i] = lw
-        status[i] = st
-        res[i] = r
-        # offsets of the start point, split with the frame at the returned point
-        for c in range(D):
-            off2[c] = start[i, c] - xi[c]
-        nrm = 0.0
-        for c in range(D):
-            nrm += off2[c] * off2[c]
-        pn = _normal_step(off2, V, n_normal, step2) if n_normal < D else math.sqrt(nrm)
-        pt = 0.0
-        for c in range(D):
-            dlt = off2[c] - (step2[c] if n_normal < D else off2[c])
-            pt += dlt * dlt
-        offs[i, 0] = math.sqrt(nrm)
-        offs[i, 1] = pn
-        offs[i, 2] = math.sqrt(pt)
+                    xt[c] = xi[c]
+                for j in range(n_normal):
+                    g = 0.0
+                    for c in range(D):
+                        g += V[c, j] * off[c]
+                    g *= hi / (hi - Wi * w[j])
+                    for c in range(D):
+                        xt[c] += g * V[c, j]
+                for c in range(D):
+                    for q in range(D):
+                        V2[c, q] = V[c, q]
+                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, sqnorm, n_normal, buf, off2, S2,
+                                            A, w2, V2, step2, scale > 0.0)
+                if r2 < r:
+                    took_newton = True
+                    for c in range(D):
+                        xi[c] = xt[c]
+                        off[c] = off2[c]
+                        w[c] = w2[c]
+                        step[c] = step2[c]
+                        for q in range(D):
+                            V[c, q] = V2[c, q]
+                    r = r2
+                    scale = scale2
+                    lw = lw2
+        if not took_newton:
+            for c in range(D):
+                xi[c] += step[c]
+            r, scale, lw = _evaluate(xi, ai, hi, data, sqnorm, n_normal, buf, off, S, A, w,
+                                     V, step, scale > 0.0)
+    if n_normal == D:  # modes: frames were not needed in the loop, curvature is
+        lw = _moments(xi, ai, hi, data, sqnorm, buf, off, S, True, step2)
+        jacobi_eigh(S, A, w, V)
+    for c in range(D):
+        x[i, c] = xi[c]
+        lam[i, c] = w[c]
+    iters[i] += it
+    logw[i] = lw
+    status[i] = st
+    res[i] = r
+    # offsets of the start point, split with the frame at the returned point
+    for c in range(D):
+        off2[c] = start[i, c] - xi[c]
+    nrm = 0.0
+    for c in range(D):
+        nrm += off2[c] * off2[c]
+    pn = _normal_step(off2, V, n_normal, step2) if n_normal < D else math.sqrt(nrm)
+    pt = 0.0
+    for c in range(D):
+        dlt = off2[c] - (step2[c] if n_normal < D else off2[c])
+        pt += dlt * dlt
+    offs[i, 0] = math.sqrt(nrm)
+    offs[i, 1] = pn
+    offs[i, 2] = math.sqrt(pt)

@@ -79,7 +79,8 @@ def plot_ridge_2d(density: Any, ridges: Any, t: float, path: str | os.PathLike,
         samples = check_array(samples, "samples", where, ndim=2)
         pts.append(samples)
     if bounds is None:
-        allp = np.vstack([p for p in pts if len(p)]) if any(len(p) for p in pts) else np.zeros((1, 2))
+        nonempty = [p for p in pts if len(p)]
+        allp = np.vstack(nonempty) if nonempty else np.zeros((1, 2))
         lo, hi = allp.min(axis=0), allp.max(axis=0)
         pad = 0.15 * max(float(np.max(hi - lo)), 1.0)
         bounds = np.array([[lo[0] - pad, hi[0] + pad], [lo[1] - pad, hi[1] + pad]])

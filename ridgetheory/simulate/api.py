@@ -149,7 +149,8 @@ def simulate(
     ...                   backend="numpy", seed=0, progress=False)
     >>> out.final.shape, out.meta["backend"]
     ((100, 2), 'numpy')
-    >>> bool(np.all(np.min(np.abs(np.abs(out.final[:, 0]) - 2.0 * np.exp(-1e-3))) < 0.5))
+    >>> near = np.abs(np.abs(out.final[:, 0]) - 2.0 * np.exp(-1e-3)) < 0.5  # memorized
+    >>> bool(near.mean() > 0.9)
     True
     """
     t_start = time.perf_counter()

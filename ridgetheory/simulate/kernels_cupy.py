@@ -19,7 +19,7 @@ import functools
 
 import numpy as np
 
-from .noise import C2, C3, G2, M1, M2, G
+from .noise import C2, C3, COS_COEF, G2, LN2, LOG_COEF, M1, M2, SIN_COEF, SQRT_HALF, G
 
 __all__ = ["run_cupy", "normals_cupy", "CUPY_RTOL", "SOURCE"]
 
@@ -29,13 +29,13 @@ CUPY_RTOL = 1e-9
 
 SOURCE = r"""
 typedef unsigned long long u64;
-#define UM1 %(M1)dULL
-#define UM2 %(M2)dULL
-#define UG %(G)dULL
-#define UG2x %(G2x)dULL
-#define UGG2 %(GG2)dULL
-#define UC2 %(C2)dULL
-#define UC3 %(C3)dULL
+#define UM1 @M1@ULL
+#define UM2 @M2@ULL
+#define UG @G@ULL
+#define UG2x @G2x@ULL
+#define UGG2 @GG2@ULL
+#define UC2 @C2@ULL
+#define UC3 @C3@ULL
 #define INV53 (1.0 / 9007199254740992.0)
 #define TWO_PI 6.283185307179586
 
@@ -49,6 +49,39 @@ __device__ __forceinline__ u64 traj_key(u64 skey, long long i) {
     return mix(skey ^ ((u64)i * UGG2 + UC2));
 }
 
+/* log and cos by the same fixed polynomials as numpy and numba (bit-identical normals) */
+__device__ __forceinline__ double horner(double w, const double* c, int n) {
+    double p = c[n - 1];
+    for (int i = n - 2; i >= 0; i--) p = p * w + c[i];
+    return p * w + 1.0;
+}
+
+__device__ __forceinline__ double log01(double u) {
+    const double c[11] = {@LOG@};
+    int e;
+    double m = frexp(u, &e);
+    if (m < @SQRT_HALF@) { m = m * 2.0; e -= 1; }
+    double f = m - 1.0;
+    double z = f / (f + 2.0);
+    return (double)e * @LN2@ + 2.0 * z * horner(z * z, c, 11);
+}
+
+__device__ __forceinline__ double cos2pi(double u) {
+    const double cc[10] = {@COS@};
+    const double sc[9] = {@SIN@};
+    double k = floor(u * 4.0);
+    double r = u - 0.25 * k;
+    int q = (int)k;
+    if (r > 0.125) { r = r - 0.25; q += 1; }
+    q = q & 3;
+    double th = TWO_PI * r;
+    double w = th * th;
+    if (q == 0) return horner(w, cc, 10);
+    if (q == 1) return -(th * horner(w, sc, 9));
+    if (q == 2) return -horner(w, cc, 10);
+    return th * horner(w, sc, 9);
+}
+
 __device__ __forceinline__ double normal(u64 kt, long long step, long long j) {
     u64 c = ((u64)step << 32) | (u64)j;
     u64 base = mix(kt ^ mix(c + UC3));
@@ -56,12 +89,12 @@ __device__ __forceinline__ double normal(u64 kt, long long step, long long j) {
     u64 r2 = mix(base + UG2x);
     double u1 = (double)((r1 >> 11) + 1ULL) * INV53;
     double u2 = (double)(r2 >> 11) * INV53;
-    return sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
+    return sqrt(-2.0 * log01(u1)) * cos2pi(u2);
 }
 
 /* y, out: column-major rows, element j at [j * M] */
 __device__ void score_emp(const double* y, double* out, long long M, int D, double a, double h,
-                          const double* data, const double* sqn, int n) {
+                          const double* data, const double* sqn, int n, double cut) {
     int k = 0;
     double top = __longlong_as_double(0xfff0000000000000LL);
     for (int i = 0; i < n; i++) {
@@ -77,8 +110,8 @@ __device__ void score_emp(const double* y, double* out, long long M, int D, doub
         double dot = 0.0;
         for (int j = 0; j < D; j++) dot += y[j * M] * data[(long long)i * D + j];
         double li = (a * dot - 0.5 * (a * a) * sqn[i]) / h;
+        if (li < top + cut) continue;  /* below 2^-60 / n of the anchor, as in numba */
         double e = exp(li - top);
-        if (e == 0.0) continue;
         rest += e;
         for (int j = 0; j < D; j++)
             out[j * M] += e * (data[(long long)i * D + j] - data[(long long)k * D + j]);
@@ -140,7 +173,7 @@ __device__ void score(int kind, const double* y, double* out, long long M, int D
                       const double* a, const double* h, const double* mat1, int n1,
                       const double* mat2, const double* mat3, const double* vec1,
                       const double* vec2, int act, int param) {
-    if (kind == 0) score_emp(y, out, M, D, a[l], h[l], mat1, vec1, n1);
+    if (kind == 0) score_emp(y, out, M, D, a[l], h[l], mat1, vec1, n1, vec2[0]);
     else if (kind == 1) score_gmm(y, out, M, D, a[l], h[l], mat1, vec1, vec2, n1);
     else score_rf(y, out, M, D, h[l], mat1, mat2, mat3 + (long long)l * n1, n1, act, param);
 }
@@ -182,9 +215,23 @@ extern "C" __global__ void normals(double* out, const long long* traj, long long
     u64 kt = traj_key(skey, traj[m]);
     for (int j = 0; j < D; j++) out[m * D + j] = normal(kt, step, j);
 }
-""" % {
-    "M1": M1, "M2": M2, "G": G, "G2x": (2 * G) & ((1 << 64) - 1), "GG2": G2, "C2": C2, "C3": C3,
-}
+"""
+
+
+def _fill(src: str) -> str:
+    """Insert the integer and polynomial constants of :mod:`.noise` (exact reprs)."""
+    ints = {"M1": M1, "M2": M2, "G": G, "G2x": (2 * G) & ((1 << 64) - 1), "GG2": G2, "C2": C2,
+            "C3": C3}
+    floats = {"LOG": LOG_COEF, "COS": COS_COEF, "SIN": SIN_COEF, "SQRT_HALF": (SQRT_HALF,),
+              "LN2": (LN2,)}
+    for k, v in ints.items():
+        src = src.replace(f"@{k}@", str(v))
+    for k, v in floats.items():
+        src = src.replace(f"@{k}@", ", ".join(repr(float(x)) for x in v))
+    return src
+
+
+SOURCE = _fill(SOURCE)
 
 _THREADS = 128
 

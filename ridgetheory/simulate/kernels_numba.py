@@ -120,28 +120,32 @@ def normals_numba(skey, traj, step, dim):  # pragma: no cover - compiled
 
 
 @numba.njit(inline="always", cache=True)
-def _score_empirical(y, a, h, data, sqnorm, buf, out):
+def _score_empirical(y, a, h, data, dataT, sqnorm, cut, buf, out):
     n, D = data.shape
+    # dot products j-outer over the transposed data: the i loop vectorizes, and each sum
+    # still runs over j in order (the same rounding as a plain dot product)
+    for i in range(n):
+        buf[i] = 0.0
+    for j in range(D):
+        yj = y[j]
+        for i in range(n):
+            buf[i] += yj * dataT[j, i]
+    for i in range(n):
+        buf[i] = (a * buf[i] - 0.5 * (a * a) * sqnorm[i]) / h
     k = 0
     top = -np.inf
     for i in range(n):
-        dot = 0.0
-        for j in range(D):
-            dot += y[j] * data[i, j]
-        li = (a * dot - 0.5 * (a * a) * sqnorm[i]) / h
-        buf[i] = li
-        if li > top:
-            top = li
+        if buf[i] > top:
+            top = buf[i]
             k = i
     for j in range(D):
         out[j] = 0.0
     rest = 0.0
+    lim = top + cut  # terms below exp(cut) ~ 2^-60 / n cannot change the sums in float64
     for i in range(n):
-        if i == k:
+        if i == k or buf[i] < lim:
             continue
         e = math.exp(buf[i] - top)
-        if e == 0.0:
-            continue
         rest += e
         for j in range(D):
             out[j] += e * (data[i, j] - data[k, j])
@@ -152,17 +156,17 @@ def _score_empirical(y, a, h, data, sqnorm, buf, out):
 
 
 @numba.njit(inline="always", cache=True)
-def _score_gmm(y, a, h, means, variances, logw, buf, out):
+def _score_gmm(y, a, means, logw, svar, logs, buf, out):
+    # svar[c] = a^2 v_c + h and logs[c] = log(svar[c]) at this grid time (from numpy)
     K, D = means.shape
     k = 0
     top = -np.inf
     for c in range(K):
-        s = (a * a) * variances[c] + h
         sq = 0.0
         for j in range(D):
             d = y[j] - a * means[c, j]
             sq += d * d
-        lc = logw[c] - 0.5 * sq / s - 0.5 * D * math.log(s)
+        lc = logw[c] - 0.5 * sq / svar[c] - 0.5 * D * logs[c]
         buf[c] = lc
         if lc > top:
             top = lc
@@ -178,7 +182,7 @@ def _score_gmm(y, a, h, means, variances, logw, buf, out):
         out[j] = 0.0
     for c in range(K):
         g = (1.0 - rest / denom) if c == k else buf[c] / denom
-        w = g / ((a * a) * variances[c] + h)
+        w = g / svar[c]
         for j in range(D):
             out[j] -= w * (y[j] - a * means[c, j])
 
@@ -207,9 +211,9 @@ def _score_rf(y, h, Wx, A, off, act, param, buf, out):
 @numba.njit(inline="always", cache=True)
 def _score(kind, y, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, out):
     if kind == 0:
-        _score_empirical(y, a[l], h[l], mat1, vec1, buf, out)
+        _score_empirical(y, a[l], h[l], mat1, mat2, vec1, vec2[0], buf, out)
     elif kind == 1:
-        _score_gmm(y, a[l], h[l], mat1, vec1, vec2, buf, out)
+        _score_gmm(y, a[l], mat1, vec2, mat2[l], mat3[l], buf, out)
     else:
         _score_rf(y, h[l], mat1, mat2, mat3[l], act, param, buf, out)
 

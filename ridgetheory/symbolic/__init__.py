@@ -5,6 +5,7 @@
 * :func:`critical_times` -- when a symmetric critical point enters or leaves a ridge;
 * :class:`ReducedRidgeDynamics` -- the exact one-dimensional sampler dynamics along a straight
   ridge (collinear points) and the linear normal-moment equations (theory.md section 4);
+* :func:`zero_simplify` -- a fast zero test for exponential-polynomial expressions;
 * :mod:`ridgetheory.symbolic.moments` -- derivations of the Gaussian ReLU moments that
   :mod:`ridgetheory.gaussian_moments` evaluates.
 
@@ -14,6 +15,7 @@ See ``docs/symbolic.md``.
 from __future__ import annotations
 
 from . import moments
+from ._common import zero_simplify
 from .critical import critical_times
 from .density import LambdifiedDensity, SymbolicDensity
 from .reduced import ReducedRidgeDynamics
@@ -24,4 +26,5 @@ __all__ = [
     "critical_times",
     "ReducedRidgeDynamics",
     "moments",
+    "zero_simplify",
 ]

@@ -70,14 +70,27 @@ def exact_points(points: Any, where: str) -> tuple[tuple[sp.Expr, ...], ...]:
 
 
 def process_functions(process: Any, where: str) -> tuple[sp.Expr, sp.Expr, str]:
-    """``(alpha(t), h(t), name)`` for "ou", "ve" or a pair of sympy expressions in ``t``."""
+    """``(alpha(t), h(t), name)`` for "ou", "ve", a pair of sympy expressions in ``t``, or a
+    numeric ``OU()`` / ``VE(sigma_min, sigma_max)`` instance (translated exactly).
+
+    "ve" is the Brownian variance-exploding process ``a_t = 1``, ``h_t = t``; ``rt.VE`` has the
+    geometric schedule ``h_t = sigma_min^2 ((sigma_max / sigma_min)^(2 t) - 1)``.
+    """
+    from ..processes import OU, VE
+
+    if isinstance(process, OU):
+        process = "ou"
+    elif isinstance(process, VE):
+        smin, smax = (sp.Rational(v) for v in (process.sigma_min, process.sigma_max))
+        return sp.Integer(1), smin**2 * (sp.exp(2 * sp.log(smax / smin) * T) - 1), "custom"
     if isinstance(process, str):
         if process == "ou":
             return sp.exp(-T), 1 - sp.exp(-2 * T), "ou"
         if process == "ve":
             return sp.Integer(1), T, "ve"
-        raise RidgeTheoryError(f"`process` passed to {where} must be one of 'ou', 've' or a "
-                               f"pair (alpha, h) of sympy expressions in t; got {process!r}.")
+        raise RidgeTheoryError(f"`process` passed to {where} must be one of 'ou', 've', OU(), "
+                               f"VE(...) or a pair (alpha, h) of sympy expressions in t; got "
+                               f"{process!r}.")
     if isinstance(process, tuple) and len(process) == 2:
         pair = []
         for e in process:
@@ -90,8 +103,9 @@ def process_functions(process: Any, where: str) -> tuple[sp.Expr, sp.Expr, str]:
                                        f"got free symbols {sorted(map(str, expr.free_symbols))}.")
             pair.append(expr)
         return pair[0], pair[1], "custom"
-    raise RidgeTheoryError(f"`process` passed to {where} must be one of 'ou', 've' or a pair "
-                           f"(alpha, h) of sympy expressions in t; got {process!r}.")
+    raise RidgeTheoryError(f"`process` passed to {where} must be one of 'ou', 've', OU(), "
+                           f"VE(...) or a pair (alpha, h) of sympy expressions in t; got "
+                           f"{process!r}.")
 
 
 def parameter_values(
@@ -113,3 +127,40 @@ def parameter_values(
         raise RidgeTheoryError(f"`values` passed to {where} must give a number for every "
                                f"parameter; missing {missing}.")
     return {names[k]: to_exact(v, k, where) for k, v in given.items()}
+
+
+def zero_simplify(expr: sp.Expr) -> sp.Expr:
+    """Simplify an expression expected to vanish: 0 when it does.
+
+    Exponential-polynomial sums (scores, Hessians, Gaussian moments) defeat ``sympy.simplify``
+    slowly; here the expression becomes one fraction, its numerator is expanded without
+    splitting exponentials, each term's exponentials are merged and every exponent is brought
+    to one canonical rational form, so equal terms cancel; ``sympy.simplify`` finishes.
+
+    Returns
+    -------
+    sympy.Expr
+        ``0`` if the expression vanishes identically (as far as sympy can tell), otherwise a
+        non-zero expression that vanishes exactly where the input does (the simplified
+        numerator).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from ridgetheory.symbolic import zero_simplify
+    >>> x = sp.Symbol("x")
+    >>> zero_simplify(sp.exp(x) * sp.exp(x**2 / 2) - sp.exp((x**2 + 2 * x) / 2))
+    0
+    """
+
+    def canon(e: sp.Expr) -> sp.Expr:
+        return e.replace(lambda f: isinstance(f, sp.exp),
+                         lambda f: sp.exp(sp.cancel(sp.together(f.args[0]))))
+
+    # the expression vanishes iff the numerator of its single fraction does
+    expr = sp.fraction(sp.together(expr))[0]
+    # power_exp=False: expanding must not split exp(a + b) into exp(a) exp(b)
+    expr = sp.expand(expr, power_exp=False)
+    expr = sp.Add(*[sp.powsimp(term, combine="exp") for term in sp.Add.make_args(expr)])
+    expr = sp.expand(canon(expr), power_exp=False)
+    return expr if expr == 0 else sp.simplify(expr)

@@ -16,7 +16,7 @@ import mpmath
 import sympy as sp
 
 from .._checks import RidgeTheoryError, check_int
-from ._common import T, exact_points, parameter_values
+from ._common import T, exact_points, parameter_values, zero_simplify
 from .density import SymbolicDensity
 
 __all__ = ["critical_times"]
@@ -25,7 +25,7 @@ _WHERE = "critical_times"
 
 
 def _is_zero(expr: sp.Expr, sample: Mapping[sp.Symbol, sp.Expr]) -> bool:
-    if sp.simplify(expr) == 0:
+    if zero_simplify(expr) == 0:
         return True
     # second line: high-precision evaluation at several times (and the sample parameters)
     for tv in ("1/7", "1/2", "3", "11"):

@@ -31,6 +31,7 @@ import sympy as sp
 from mpmath.libmp import prec_to_dps
 
 from .._checks import RidgeTheoryError
+from ._common import zero_simplify as _zero_simplify
 
 __all__ = [
     "mu", "mu1", "mu2", "s", "s1", "s2", "rho",
@@ -200,22 +201,6 @@ def cross_moment_certificate() -> tuple[sp.Expr, sp.Expr]:
     a, b = sp.symbols("a b", real=True)
     subs = {mu1: a * s1, mu2: b * s2}
     return _zero_simplify(d.subs(subs)), _zero_simplify(init.subs(subs))
-
-
-def _zero_simplify(expr: sp.Expr) -> sp.Expr:
-    """Bring a sum of (polynomial x exp) terms to a canonical form so equal terms cancel."""
-
-    def canon(e: sp.Expr) -> sp.Expr:
-        return e.replace(lambda f: isinstance(f, sp.exp),
-                         lambda f: sp.exp(sp.cancel(sp.together(f.args[0]))))
-
-    # the expression vanishes iff the numerator of its single fraction does
-    expr = sp.fraction(sp.together(expr))[0]
-    # power_exp=False: expanding must not split exp(a + b) into exp(a) exp(b)
-    expr = sp.expand(expr, power_exp=False)
-    expr = sp.Add(*[sp.powsimp(term, combine="exp") for term in sp.Add.make_args(expr)])
-    expr = sp.expand(canon(expr), power_exp=False)
-    return expr if expr == 0 else sp.simplify(expr)
 
 
 def evaluate(name: str, values: dict[Any, Any], dps: int = 30) -> sp.Float:

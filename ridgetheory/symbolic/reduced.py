@@ -82,8 +82,8 @@ class ReducedRidgeDynamics:
     >>> import numpy as np, sympy as sp
     >>> from ridgetheory.symbolic import ReducedRidgeDynamics
     >>> r = ReducedRidgeDynamics([(-3, 0), (3, 0)])
-    >>> sp.simplify(r.normal_rate_expr - (2 / r.h - 1))
-    0
+    >>> r.normal_rate_expr          # k_t = 2/h_t - 1 for OU
+    1/tanh(t)
     >>> r.moment_equations()["mean"]
     e_N*g2(t) - mu*k(t)
     >>> r.drift(np.array([0.0, 1.0]), 1.0, error=0.1).round(6)

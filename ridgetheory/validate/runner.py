@@ -66,9 +66,17 @@ def load_config(name_or_path: str | os.PathLike, quick: bool = False) -> tuple[s
         )
     params = dict(cfg.get("params", {}))
     if quick:
-        params.update(cfg.get("quick", {}))
+        params = _merge(params, cfg.get("quick", {}))
     cfg["params"] = params
     return p.stem, cfg
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``over``, tables merged key by key (so [quick.rf] keeps [params.rf])."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _runner(kind: str):

@@ -4,7 +4,8 @@ With ``k(y, t) = -f(t) y + (g^2(t)/2) s(y, t)``: ``u = y + dt k(y, t_l)`` and
 ``y' = y + (dt/2) [k(y, t_l) + k(u, t_{l+1})]``, i.e.
 
     u  = (1 - f_l dt) y + (g_l^2 dt / 2) s(y, t_l)
-    y' = (1 - f_l dt/2) y + (g_l^2 dt/4) s(y, t_l) - (f_{l+1} dt/2) u + (g_{l+1}^2 dt/4) s(u, t_{l+1}).
+    y' = (1 - f_l dt/2) y + (g_l^2 dt/4) s(y, t_l)
+         - (f_{l+1} dt/2) u + (g_{l+1}^2 dt/4) s(u, t_{l+1}).
 """
 
 from __future__ import annotations
