@@ -65,7 +65,7 @@ def accuracy_table(reps=3):
                      "err_U": eu, "err_V": ev, "seconds": t})
     for n in (100, 400, 1600, 6400, 25600):
         errs = [err(model.fit(DATA3, quadrature="mc", noise_draws=n, seed=s, **kw))
-                for s in range(3)]
+                for s in range(5)]
         t, _ = _time(lambda n=n: model.fit(DATA3, quadrature="mc", noise_draws=n, **kw), 1)
         rows.append({"method": "mc", "draws": n, "nodes_per_pair": n,
                      "err_U": float(np.median([e[0] for e in errs])),

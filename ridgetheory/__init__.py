@@ -22,6 +22,8 @@ from .random_features import RandomFeatureFit, RandomFeatureModel, RandomFeature
 # --- integrators (issue 6) ---
 from .simulate import Trajectories, compare_backends, sample_pt, simulate
 # --- predictions (issue 7) ---
+from . import measure, predict
+from .injected import InjectedError
 
 try:
     __version__ = version("ridgetheory")
@@ -61,4 +63,7 @@ __all__ = [
     "sample_pt",
     "compare_backends",
     # --- predictions (issue 7) ---
+    "predict",
+    "measure",
+    "InjectedError",
 ]

@@ -181,6 +181,13 @@ def test_cross_moment_equals_symbolic_closed_form():
         assert abs(got - float(ref)) < 1e-15 * (abs(m1) + s1) * (abs(m2) + s2)
 
 
+@given(st.floats(-1, 1), st.floats(0.1, 3), st.floats(0.1, 3))
+def test_centred_cross_moment_is_the_arc_cosine_kernel(r, s1, s2):
+    # Cho & Saul (2009): E[relu(u) relu(v)] = s1 s2 (sqrt(1 - r^2) + r (pi - acos r)) / (2 pi)
+    ref = s1 * s2 * (np.sqrt(1 - r * r) + r * (np.pi - np.arccos(r))) / (2 * np.pi)
+    assert abs(relu_cross_moment(0.0, s1, 0.0, s2, r) - ref) < 1e-15 * s1 * s2
+
+
 def test_linear_moment_equals_symbolic_closed_form():
     rng = np.random.default_rng(7)
     m1, m2 = rng.normal(0, 2, (2, 100))
@@ -268,6 +275,25 @@ def test_moment_matrix():
     ok = hits >= 1000
     assert np.all(np.abs(prod.mean(axis=0) - M[0])[ok] <= 5 * se[ok])
     assert np.all(M[0][~ok] < 1e-3)
+
+
+def test_numba_backend_matches_numpy():
+    rng = np.random.default_rng(10)
+    params = np.array(_random_params(rng, 300)).T
+    params[1, :5] = 0.0  # point masses
+    params[4, 5:10] = 1.0  # exact |rho| = 1
+    params[4, 10:15] = -1.0
+    ref = relu_cross_moment(*params)
+    got = relu_cross_moment(*params, backend="numba")
+    scale = (np.abs(params[0]) + params[1]) * (np.abs(params[2]) + params[3])
+    assert np.all(np.abs(got - ref) <= 1e-15 * scale)
+    W = rng.normal(0, 1 / np.sqrt(2), (40, 2))
+    cov = 0.3 * W @ W.T
+    mu = rng.normal(size=(2, 40))
+    np.testing.assert_allclose(relu_moment_matrix(mu, cov, backend="numba"),
+                               relu_moment_matrix(mu, cov), rtol=1e-14, atol=1e-15)
+    with pytest.raises(RidgeTheoryError, match="`backend` passed to relu_moment_matrix"):
+        relu_moment_matrix(mu, cov, backend="cupy")
 
 
 # -- validation ------------------------------------------------------------------------------

@@ -239,3 +239,14 @@ def test_score_model_protocol_attributes():
     np.testing.assert_allclose(ss.denoiser(x, t), x + h * fs, rtol=1e-12)
     assert sm.features(x, t).shape == (2, 20)
     assert isinstance(fit, RandomFeatureFit)
+
+
+def test_error_vs_tau_figure_quick(tmp_path):
+    from ridgetheory.random_features.demo import error_vs_tau_figure
+
+    out = error_vs_tau_figure(tmp_path / "f.png", quick=True, taus=[0.01, 1.0, 100.0, np.inf])
+    assert (tmp_path / "f.png").stat().st_size > 0
+    # two modes on the x-axis: the normal (y) error is the decaying init part, the tangent
+    # (x) error stays order one
+    assert out["E_N"][0] > 10 * out["E_N"][2] > 0 and out["E_N"][3] < 1e-20
+    assert np.all(out["E_T"] > 1e-2)

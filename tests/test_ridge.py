@@ -160,6 +160,24 @@ def test_numba_kernel_matches_numpy(D, method):
         np.testing.assert_allclose(b.offset[ok], a.offset[ok], atol=1e-8)
 
 
+@pytest.mark.parametrize("process", [rt.VE(), rt.VPLinear(), rt.VPCosine()],
+                         ids=["VE", "VPLinear", "VPCosine"])
+def test_kernel_matches_numpy_for_other_processes(process):
+    rng = np.random.default_rng(21)
+    p = rt.SmoothedEmpirical(rng.standard_normal((6, 3)), process)
+    t = 0.3
+    a, h = float(process.alpha(t)), float(process.h(t))
+    x0 = a * p.data[rng.integers(0, 6, 20)] + np.sqrt(h) * rng.standard_normal((20, 3))
+    ridge = Ridge(p, 1)
+    ref = ridge.project(x0, t, tol=1e-11, backend="numpy")
+    new = ridge.project(x0, t, tol=1e-11, backend="numba")
+    ok = ref.converged & (ridge.frames(x0, t).rel_gap > 1e-6)
+    assert ok.mean() > 0.7
+    np.testing.assert_array_equal(new.converged[ok], True)
+    np.testing.assert_allclose(new.points[ok], ref.points[ok], atol=1e-9)
+    np.testing.assert_allclose(new.residual[ok] * h, ref.residual[ok] * h, atol=1e-12)
+
+
 # -- invariances ----------------------------------------------------------------------------------
 def test_equilateral_triangle_rotation_equivariance():
     ang = np.pi / 2 + 2 * np.pi * np.arange(3) / 3

@@ -155,3 +155,60 @@ def test_host_compiled_cuda_kernel_matches_numpy(host_lib, name, score, grid, me
                    progress=False).final
     out = _host_simulate(host_lib, score, y0, grid, method, 4)
     assert np.max(np.abs(out - ref)) <= 1e-12 * (1 + np.max(np.abs(ref)))
+
+
+class _FakeCupy:
+    """Enough of cupy for kernels_cupy, with numpy arrays standing in for device arrays."""
+
+    float64 = np.float64
+
+    @staticmethod
+    def asarray(a, dtype=None):
+        return np.ascontiguousarray(np.asarray(a, dtype=dtype))
+
+    empty_like = staticmethod(np.empty_like)
+    empty = staticmethod(np.empty)
+    asnumpy = staticmethod(np.asarray)
+
+
+def _ctype(v):
+    if isinstance(v, np.ndarray):
+        return _p(v)
+    return {np.int64: ctypes.c_longlong, np.int32: ctypes.c_int,
+            np.uint64: ctypes.c_ulonglong}[type(v)](int(v))
+
+
+class _FakeModule:
+    def __init__(self, lib):
+        self.lib = lib
+
+    def get_function(self, name):
+        fn = getattr(self.lib, "host_" + name)
+
+        def launch(grid, block, args):
+            assert grid[0] * block[0] >= int(args[4] if name == "run" else args[2])
+            fn(*[_ctype(v) for v in args])
+
+        return launch
+
+
+def test_cupy_backend_glue_with_the_host_compiled_kernel(host_lib, monkeypatch):
+    # the cupy path of rt.simulate (device state, argument types, segments, saving), with the
+    # host-compiled CUDA source standing in for the GPU
+    from ridgetheory import backend
+    from ridgetheory.simulate import kernels_cupy
+
+    monkeypatch.setattr(kernels_cupy, "_module", lambda: (_FakeCupy, _FakeModule(host_lib)))
+    monkeypatch.setattr(backend, "_cupy_status",
+                        lambda: backend.BackendStatus("cupy", True, "fake", "host emulation"))
+    for name, score, grid in SCORES[:3]:
+        kw = dict(n=33, grid=grid, method="heun-ode" if name == "gmm" else "em", seed=7,
+                  save_at=grid[[0, 10]], chunk=20, progress=False)
+        ref = simulate(score, backend="numpy", **kw)
+        out = simulate(score, backend="cupy", **kw)
+        assert out.meta["backend"] == "cupy"
+        tol = 1e-12 * (1 + np.max(np.abs(ref.final)))
+        assert np.max(np.abs(out.final - ref.final)) <= tol
+        assert np.max(np.abs(out.states - ref.states)) <= tol
+    idx = np.arange(5)
+    assert np.array_equal(kernels_cupy.normals_cupy(seed_key(2), idx, 3, 2), normals(2, idx, 3, 2))

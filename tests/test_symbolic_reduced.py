@@ -143,8 +143,8 @@ def test_full_sampler_matches_reduced_dynamics_pathwise_and_in_moments(two):
     """
     rng = np.random.default_rng(3)
     dens = rt.SmoothedEmpirical(np.array([[-3.0, 0.0], [3.0, 0.0]]))
-    grid = rt.grids.exponential(3.0, 0.02, 600)
-    M, eps = 20_000, 0.5
+    grid = rt.grids.exponential(3.0, 0.02, 300)
+    M, eps = 10_000, 0.5
     y = rng.standard_normal((M, 2))
     u = y[:, 0].copy()
     mu, v = 0.0, 1.0

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_array, check_int, check_scalar, check_seed
+from .._checks import RidgeTheoryError, check_array, check_int, check_scalar, check_seed
 
 __all__ = ["error_vs_tau_figure", "TWO_MODES"]
 
@@ -78,7 +78,10 @@ def error_vs_tau_figure(
     init_scale = check_scalar(init_scale, "init_scale", where, low=0.0)
     seed = check_seed(seed, where)
     tau_arr = (np.geomspace(1e-2, 1e5, 29) if taus is None
-               else check_array(taus, "taus", where, ndim=1, min_rows=1))
+               else check_array(taus, "taus", where, ndim=1, min_rows=1, finite=False))
+    if np.any(np.isnan(tau_arr)) or np.any(tau_arr < 0):
+        raise RidgeTheoryError(
+            f"`taus` passed to {where} must be >= 0 (inf allowed); got {tau_arr}.")
     model = RandomFeatureModel(p, K=K, T=T, dim=X.shape[1], seed=seed)
     fit = model.fit(X, time_nodes=time_nodes, t0=t0, quadrature="gauss-hermite", gh_order=10)
     W0 = model.random_init(seed + 1, init_scale) if init_scale > 0 else None
@@ -91,10 +94,15 @@ def error_vs_tau_figure(
     EN = np.trapezoid(prof.E_N[:, ok], tsub, axis=1)
     ET = np.trapezoid(prof.E_T[:, ok], tsub, axis=1)
 
+    on_x = bool(np.all(X[:, 1:] == 0))  # collinear on the x-axis: tangent x, normal y
+    lab_t, lab_n = ("tangent $E_T$ (error on x)", "normal $E_N$ (error on y)") if on_x else (
+        "tangent $E_T$", "normal $E_N$")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     tiny = np.finfo(np.float64).tiny
-    axes[0].loglog(tau_arr, np.maximum(ET, tiny), "C1o-", label="tangent $E_T$ (error on x)")
-    axes[0].loglog(tau_arr, np.maximum(EN, tiny), "C0o-", label="normal $E_N$ (error on y)")
+    tplot = np.where(np.isinf(tau_arr), np.nan, tau_arr)  # inf cannot be drawn
+    axes[0].loglog(tplot, np.maximum(ET, tiny), "C1o-", label=lab_t)
+    tplot = np.where(np.isinf(tau_arr), np.nan, tau_arr)  # inf cannot be drawn
+    axes[0].loglog(tplot, np.maximum(EN, tiny), "C0o-", label=lab_n)
     axes[0].set_xlabel(r"training time $\tau$")
     axes[0].set_ylabel(r"$\int E(t)\,dt$ (denoiser units)")
     axes[0].set_title(f"p={p}, K={K}, n={X.shape[0]} points")

@@ -143,6 +143,7 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
     ca = a / h
     cb = 0.5 * a * a / h
     best = -np.inf
+    top2 = -np.inf  # second largest logit (over the other indices)
     k = 0
     for j in range(n):
         dot = 0.0
@@ -151,12 +152,11 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
         lj = ca * dot - cb * sqnorm[j]
         buf[j] = lj
         if lj > best:
+            top2 = best
             best = lj
             k = j
-    top2 = -np.inf
-    for j in range(n):
-        if j != k and buf[j] > top2:
-            top2 = buf[j]
+        elif lj > top2:
+            top2 = lj
     for c in range(D):
         off[c] = 0.0
     if want_S:
@@ -205,6 +205,73 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
     return logW
 
 
+@nb.njit(cache=True, nogil=True, fastmath={"contract"})
+def _moments2(x, a, h, data, sqnorm, buf, off, S, want_S):
+    """:func:`_moments` for D = 2 with the sums held in registers (same formulas)."""
+    n = data.shape[0]
+    ca = a / h
+    cb = 0.5 * a * a / h
+    x0 = x[0]
+    x1 = x[1]
+    best = -np.inf
+    top2 = -np.inf  # second largest logit (over the other indices)
+    k = 0
+    for j in range(n):
+        lj = ca * (x0 * data[j, 0] + x1 * data[j, 1]) - cb * sqnorm[j]
+        buf[j] = lj
+        if lj > best:
+            top2 = best
+            best = lj
+            k = j
+        elif lj > top2:
+            top2 = lj
+    yk0 = data[k, 0]
+    yk1 = data[k, 1]
+    tot = 0.0
+    u0 = 0.0
+    u1 = 0.0
+    s00 = 0.0
+    s01 = 0.0
+    s11 = 0.0
+    for j in range(n):
+        z = buf[j] - top2
+        if j == k or z < -745.2:
+            continue
+        e = math.exp(z)
+        d0 = a * (data[j, 0] - yk0)
+        d1 = a * (data[j, 1] - yk1)
+        e0 = e * d0
+        e1 = e * d1
+        tot += e
+        u0 += e0
+        u1 += e1
+        s00 += e0 * d0
+        s01 += e0 * d1
+        s11 += e1 * d1
+    if tot > 0.0:
+        rest = math.exp(top2 - best) * tot
+        W = rest / (1.0 + rest)
+        logW = (top2 - best) + math.log(tot) - math.log1p(rest)
+        u0 /= tot
+        u1 /= tot
+        if want_S:
+            S[0, 0] = s00 / tot - W * u0 * u0
+            S[1, 1] = s11 / tot - W * u1 * u1
+            S[0, 1] = s01 / tot - W * u0 * u1
+            S[1, 0] = S[0, 1]
+    else:
+        W = 0.0
+        logW = -np.inf
+        if want_S:
+            S[0, 0] = 0.0
+            S[0, 1] = 0.0
+            S[1, 0] = 0.0
+            S[1, 1] = 0.0
+    off[0] = W * u0 + a * yk0 - x0
+    off[1] = W * u1 + a * yk1 - x1
+    return logW
+
+
 @nb.njit(cache=True, nogil=True)
 def _normal_step(off, V, n_normal, step):
     """``step = V_N V_N^T off`` (V_N = first n_normal columns); returns ``|step|``."""
@@ -231,7 +298,10 @@ def _evaluate(x, a, h, data, sqnorm, n_normal, buf, off, S, A, w, V, step, warm)
     """
     D = x.shape[0]
     need_frames = n_normal < D
-    logW = _moments(x, a, h, data, sqnorm, buf, off, S, need_frames, step)
+    if D == 2:
+        logW = _moments2(x, a, h, data, sqnorm, buf, off, S, need_frames)
+    else:
+        logW = _moments(x, a, h, data, sqnorm, buf, off, S, need_frames, step)
     if need_frames:
         scale = jacobi_eigh(S, A, w, V, warm)
         r = _normal_step(off, V, n_normal, step)

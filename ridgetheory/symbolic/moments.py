@@ -221,10 +221,12 @@ def evaluate(name: str, values: dict[Any, Any], dps: int = 30) -> sp.Float:
 
     Examples
     --------
+    >>> import sympy as sp
     >>> from ridgetheory.symbolic import moments
-    >>> float(moments.evaluate("relu_cross_moment",
-    ...                        {"mu_1": 0, "s_1": 1, "mu_2": 0, "s_2": 1, "rho": 0.5}))
-    0.24282786559098658
+    >>> v = moments.evaluate("relu_cross_moment",
+    ...                      {"mu_1": 0, "s_1": 1, "mu_2": 0, "s_2": 1, "rho": sp.Rational(1, 2)})
+    >>> v   # the arc-cosine kernel (sqrt(1 - rho^2) + rho (pi - acos rho)) / (2 pi)
+    0.304498890522114679044498291245
     """
     expr = closed_form(name)
     byname = {sym.name: sym for sym in expr.free_symbols}

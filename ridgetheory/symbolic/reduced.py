@@ -87,7 +87,7 @@ class ReducedRidgeDynamics:
     >>> r.moment_equations()["mean"]
     e_N*g2(t) - mu*k(t)
     >>> r.drift(np.array([0.0, 1.0]), 1.0, error=0.1).round(6)
-    array([0.2     , 0.877548])
+    array([0.2     , 1.070889])
     """
 
     def __init__(self, points: Any, process: Any = "ou"):

@@ -1,0 +1,82 @@
+"""InjectedError: designed errors are purely normal or tangential, of the chosen size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ridgetheory as rt
+
+THREE = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
+
+
+def _setup(data=THREE, d=1):
+    p = rt.SmoothedEmpirical(data)
+    return p, rt.Ridge(p, d)
+
+
+@given(st.floats(0.05, 2.0), st.floats(-3.0, 3.0))
+def test_normal_error_is_normal_and_sized(t, size):
+    p, ridge = _setup()
+    x = np.random.default_rng(0).uniform(-1, 6, size=(20, 2))
+    m = rt.InjectedError(p, ridge, normal=size)
+    e = m.error(x, t)
+    en, et = ridge.decompose(e, x, t)
+    fr = ridge.frames(x, t)
+    ok = ~fr.undetermined
+    np.testing.assert_allclose(et[ok], 0.0, atol=1e-12 * (1 + abs(size)))
+    # size is |e| unless the reference direction is orthogonal to the local normal space
+    norms = np.linalg.norm(e[ok], axis=1)
+    assert np.all((np.abs(norms - abs(size)) < 1e-12 * (1 + abs(size))) | (norms == 0))
+    np.testing.assert_allclose(m.score(x, t), p.score(x, t) + e, rtol=1e-13, atol=1e-13)
+
+
+@given(st.floats(0.05, 2.0), st.floats(0.01, 1.0))
+def test_tangent_error_is_tangential_and_denoiser_units_divide_by_h(t, size):
+    p, ridge = _setup()
+    x = np.random.default_rng(1).uniform(-1, 6, size=(20, 2))
+    m = rt.InjectedError(p, ridge, tangent=size, units="denoiser")
+    e = m.error(x, t)
+    en, _ = ridge.decompose(e, x, t)
+    np.testing.assert_allclose(en, 0.0, atol=1e-10 * size / float(p.process.h(t)))
+    norms = np.linalg.norm(e, axis=1)
+    h = float(p.process.h(t))
+    assert np.all((np.abs(norms - size / h) < 1e-10 * size / h) | (norms == 0))
+
+
+def test_two_point_directions_are_the_axes():
+    p, ridge = _setup(np.array([[-3.0, 0.0], [3.0, 0.0]]))
+    x = np.array([[0.5, 0.1], [2.0, -0.3]])
+    n = rt.InjectedError(p, ridge, normal=0.7).error(x, 0.3)
+    tg = rt.InjectedError(p, ridge, tangent=0.7).error(x, 0.3)
+    np.testing.assert_allclose(n, [[0, 0.7], [0, 0.7]], atol=1e-12)
+    np.testing.assert_allclose(tg, [[0.7, 0], [0.7, 0]], atol=1e-12)
+
+
+def test_size_profile_callable():
+    p, ridge = _setup(np.array([[-3.0, 0.0], [3.0, 0.0]]))
+    m = rt.InjectedError(p, ridge, normal=lambda t: 2 * t)
+    e = m.error(np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.1, 0.4]))
+    np.testing.assert_allclose(np.abs(e[:, 1]), [0.2, 0.8], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"normal": "big"}, "`normal` passed to InjectedError"),
+    ({"tangent": np.inf}, "`tangent` passed to InjectedError must be finite"),
+    ({"units": "meters"}, "`units` passed to InjectedError"),
+    ({"normal_direction": [0.0, 0.0]}, "`normal_direction`"),
+    ({"tangent_direction": [1.0, 0.0, 0.0]}, "`tangent_direction`"),
+])
+def test_bad_arguments(kwargs, match):
+    p, ridge = _setup()
+    with pytest.raises(rt.RidgeTheoryError, match=match):
+        rt.InjectedError(p, ridge, **kwargs)
+
+
+def test_ridge_of_another_density_is_rejected():
+    p, _ = _setup()
+    q, ridge_q = _setup(np.array([[1.0, 1.0]]))
+    with pytest.raises(rt.RidgeTheoryError, match="`ridge` passed to InjectedError"):
+        rt.InjectedError(p, ridge_q, normal=1.0)
