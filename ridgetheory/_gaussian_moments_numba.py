@@ -19,6 +19,10 @@ _CLIP = 40.0
 _X, _W = np.polynomial.legendre.leggauss(20)
 GL_T = 0.5 * (_X + 1.0)
 GL_V = 0.5 * _W
+_X6, _W6 = np.polynomial.legendre.leggauss(6)
+_X12, _W12 = np.polynomial.legendre.leggauss(12)
+GL6_T, GL6_V = 0.5 * (_X6 + 1.0), 0.5 * _W6
+GL12_T, GL12_V = 0.5 * (_X12 + 1.0), 0.5 * _W12
 
 
 @njit(cache=True)
@@ -46,9 +50,16 @@ def bvn_upper(h, k, r, gl_t, gl_v):
         hs = 0.5 * (h * h + k * k)
         asr = math.asin(r)
         acc = 0.0
-        for i in range(gl_t.size):
-            sn = math.sin(asr * gl_t[i])
-            acc += gl_v[i] * math.exp((sn * hk - hs) / (1.0 - sn * sn))
+        # Genz's node counts: 6 for |r| < 0.3, 12 for |r| < 0.75, 20 above
+        if abs(r) < 0.3:
+            nt, nv = GL6_T, GL6_V
+        elif abs(r) < 0.75:
+            nt, nv = GL12_T, GL12_V
+        else:
+            nt, nv = gl_t, gl_v
+        for i in range(nt.size):
+            sn = math.sin(asr * nt[i])
+            acc += nv[i] * math.exp((sn * hk - hs) / (1.0 - sn * sn))
         return _clip01(acc * asr / _TWO_PI + _ndtr(-h) * _ndtr(-k))
     neg = r < 0.0
     if neg:

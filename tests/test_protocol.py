@@ -1,0 +1,102 @@
+"""The score protocol, checked over every score-bearing object (one table, every property).
+
+Properties: shapes follow x, single points match batches, the denoiser-score identity
+``m = x + h s``, per-row times equal scalar times, float64 output, and for densities the
+score against a finite-difference gradient of log_prob.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ridgetheory as rt
+
+DATA = np.array([[-1.0, 0.5], [1.5, -0.5], [0.0, 2.0]])
+
+
+def _density():
+    return rt.SmoothedEmpirical(DATA)
+
+
+def _models():
+    p = _density()
+    ridge = rt.Ridge(p, 1)
+    models = {
+        "SmoothedEmpirical": p,
+        "SmoothedEmpirical-VPLinear": rt.SmoothedEmpirical(DATA, rt.VPLinear()),
+        "GaussianMixture": rt.GaussianMixture(DATA, np.array([0.2, 0.5, 1.0]),
+                                              np.array([0.2, 0.3, 0.5])),
+        "InjectedError": rt.InjectedError(p, ridge, normal=0.3, tangent=0.1),
+    }
+    try:
+        from ridgetheory.random_features import RandomFeatureModel
+
+        fit = RandomFeatureModel(40, K=4, T=2.0, dim=2, seed=0).fit(
+            DATA, rt.OU(), time_nodes=9, quadrature="gauss-hermite", t0=0.01)
+        models["RandomFeatureScore"] = fit.at(np.inf)
+    except ImportError:  # pragma: no cover - the module ships with the package
+        pass
+    return models
+
+
+MODELS = _models()
+
+
+@pytest.fixture(params=sorted(MODELS), ids=sorted(MODELS))
+def model(request):
+    return MODELS[request.param]
+
+
+def _times(model):
+    top = model.process.t_max
+    return [0.05, 0.4] if np.isfinite(top) else [0.05, 0.4, 2.0]
+
+
+def test_shapes_and_single_points(model):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 2))
+    for t in _times(model):
+        s = model.score(x, t)
+        assert s.shape == (5, 2) and s.dtype == np.float64
+        np.testing.assert_allclose(model.score(x[2], t), s[2], rtol=1e-12, atol=1e-12)
+        assert model.denoiser(x[2], t).shape == (2,)
+
+
+def test_denoiser_score_identity(model):
+    x = np.random.default_rng(1).normal(size=(6, 2))
+    for t in _times(model):
+        h = float(model.process.h(t))
+        np.testing.assert_allclose(model.denoiser(x, t), x + h * model.score(x, t),
+                                   rtol=1e-10, atol=1e-10)
+
+
+def test_per_row_times_equal_scalar_times(model):
+    x = np.random.default_rng(2).normal(size=(4, 2))
+    ts = np.array([0.05, 0.1, 0.3, 0.6])
+    rows = model.score(x, ts)
+    for i, t in enumerate(ts):
+        np.testing.assert_allclose(rows[i], model.score(x[i], t), rtol=1e-11, atol=1e-11)
+
+
+DENSITIES = sorted(k for k, v in MODELS.items() if isinstance(v, rt.AbstractDensity))
+
+
+@pytest.mark.parametrize("name", DENSITIES)
+def test_density_score_is_gradient_of_log_prob(name):
+    model = MODELS[name]
+    x = np.random.default_rng(3).normal(size=(4, 2))
+    t, eps = 0.4, 1e-6
+    fd = np.stack([(model.log_prob(x + eps * e, t) - model.log_prob(x - eps * e, t)) / (2 * eps)
+                   for e in np.eye(2)], axis=1)
+    np.testing.assert_allclose(fd, model.score(x, t), rtol=1e-6, atol=1e-6)
+
+
+def test_bad_input_is_rejected_by_name(model):
+    name = type(model).__name__
+    with pytest.raises(rt.RidgeTheoryError, match=f"`t` passed to {name}.score"):
+        model.score(np.zeros(2), 0.0)
+    with pytest.raises(rt.RidgeTheoryError, match=f"`x` passed to {name}.denoiser"):
+        model.denoiser(np.zeros(3), 0.5)
+    with pytest.raises(rt.RidgeTheoryError, match=f"`x` passed to {name}.score must be finite"):
+        model.score(np.array([np.nan, 0.0]), 0.5)
