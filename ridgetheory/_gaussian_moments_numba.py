@@ -175,3 +175,19 @@ def moment_matrix(mu, s, rho, gl_t, gl_v):
                 out[bi, j, k] = v
                 out[bi, k, j] = v
     return out
+
+
+@njit(cache=True, parallel=True)
+def weighted_moment_matrix(mu, s, rho, gl_t, gl_v, w):
+    """``sum_b w_b E[relu(u_b) relu(u_b)^T]`` (p, p); thread j owns row j's upper part."""
+    B, p = mu.shape
+    out = np.zeros((p, p))
+    for j in prange(p):
+        for k in range(j, p):
+            acc = 0.0
+            for bi in range(B):
+                acc += w[bi] * relu_cross(mu[bi, j], s[j], mu[bi, k], s[k], rho[j, k], gl_t,
+                                          gl_v)
+            out[j, k] = acc
+            out[k, j] = acc
+    return out

@@ -14,11 +14,15 @@ noise that the reference runs estimate by Monte Carlo have closed forms. With
 
 ``Phi2`` (:func:`bivariate_normal_cdf`) is evaluated vectorised by Genz's (2004) method:
 6-, 12- or 20-node Gauss-Legendre quadrature of Sheppard's ``asin`` integral for
-``|rho| < 0.3, 0.75, 0.925`` and 20 nodes for
-Drezner-Wesolowsky's expansion about ``|rho| = 1`` otherwise. Measured absolute accuracy against
-50-digit mpmath integration: below 5e-16 for ``Phi2`` and a relative accuracy near 1e-14 for the
-moments (see ``docs/symbolic.md`` and ``tests/test_gaussian_moments.py``). The formulas are
-derived symbolically in :mod:`ridgetheory.symbolic.moments`, which the tests compare against.
+``|rho| < 0.3, 0.75, 0.925`` and 20 nodes on Drezner-Wesolowsky's expansion about
+``|rho| = 1`` otherwise.
+
+Accuracy (measured in ``tests/test_gaussian_moments.py`` against 25-digit mpmath integration):
+``Phi2`` to 5e-16 absolute; the two-Gaussian moments to ``1e-15 (|mu1| + s1)(|mu2| + s2)``
+absolute and the one-Gaussian moments to ``1e-15 (|mu| + s)^k`` (k = 1, 2). Relative accuracy
+degrades only in the far left tail (``mu/s`` below about -30, moments below 1e-200). The formulas
+are derived symbolically in :mod:`ridgetheory.symbolic.moments`, which the tests compare against.
+A numba kernel (``backend="numba"``) restates the same formulas per element.
 
 All functions broadcast their arguments like numpy ufuncs and return float64 (a numpy scalar for
 scalar input). Limits are exact: ``s = 0`` (a point mass) and ``|rho| = 1``.
@@ -291,7 +295,7 @@ def bivariate_normal_cdf(h: Any, k: Any, rho: Any) -> np.ndarray:
     Genz's (2004) fixed-node Gauss-Legendre evaluation (6, 12 or 20 nodes on Sheppard's
     ``asin`` form for ``|rho| < 0.3, 0.75, 0.925``; 20 nodes on the Drezner-Wesolowsky
     expansion about ``|rho| = 1`` above). Absolute
-    error below 5e-16 against 50-digit quadrature in the tests.
+    error below 5e-16 against 25-digit quadrature in the tests.
 
     Examples
     --------
@@ -402,7 +406,8 @@ def relu_cross_moment(
     ``E = mu1 mu2 P(A) + mu1 s2 E[Y 1_A] + mu2 s1 E[X 1_A] + s1 s2 E[XY 1_A]`` with Rosenbaum's
     truncated moments; only ``P(A) = Phi2(a, b; rho)`` needs quadrature
     (:func:`bivariate_normal_cdf`). ``s = 0`` and ``|rho| = 1`` use their exact limits.
-    Relative accuracy about 1e-14 (tests compare with 50-digit integration).
+    Absolute accuracy ``1e-15 (|mu1| + s1)(|mu2| + s2)`` (tests compare with 25-digit
+    integration).
 
     Examples
     --------
@@ -458,7 +463,9 @@ def relu_linear_moment(mu1: Any, s1: Any, mu2: Any, s2: Any, rho: Any) -> np.nda
     return _scalar(out)
 
 
-def relu_moment_matrix(mu: Any, cov: Any, *, backend: str = "numpy") -> np.ndarray:
+def relu_moment_matrix(
+    mu: Any, cov: Any, *, weights: Any = None, backend: str = "numpy"
+) -> np.ndarray:
     """``E[relu(u) relu(u)^T]`` for ``u ~ N(mu, cov)``.
 
     Parameters
@@ -467,12 +474,15 @@ def relu_moment_matrix(mu: Any, cov: Any, *, backend: str = "numpy") -> np.ndarr
         Means; leading axes are batch axes (for example one row per training point).
     cov : array of shape (p, p), float64
         Covariance (symmetric positive semidefinite), shared by every batch row.
+    weights : array of shape mu.shape[:-1], float64, optional
+        If given, return the weighted sum over the batch, ``sum_b w_b E_b`` (p, p), without
+        forming the (..., p, p) stack (for example ``1/n`` for the training-set average).
     backend : {"numpy", "numba", "auto"}, default="numpy"
         As in :func:`relu_cross_moment`; numba runs rows of the matrix in parallel.
 
     Returns
     -------
-    array of shape (..., p, p), float64
+    array of shape (..., p, p), or (p, p) with ``weights``, float64
         Symmetric; the diagonal equals :func:`relu_second_moment`.
 
     Examples
@@ -500,15 +510,32 @@ def relu_moment_matrix(mu: Any, cov: Any, *, backend: str = "numpy") -> np.ndarr
     name = resolve_backend(backend, where, supported=("numpy", "numba"))
     p = mu.shape[-1]
     batch = np.ascontiguousarray(mu.reshape(-1, p))
+    if weights is None:
+        w = np.ones(batch.shape[0])
+    else:
+        w = check_array(weights, "weights", where)
+        if w.shape != mu.shape[:-1]:
+            raise RidgeTheoryError(f"`weights` passed to {where} must have shape "
+                                   f"{mu.shape[:-1]} (mu without its last axis); got {w.shape}.")
+        w = w.reshape(-1)
     if name == "numba":
         from . import _gaussian_moments_numba as kernels
 
-        out = kernels.moment_matrix(batch, s, np.ascontiguousarray(rho), kernels.GL_T,
-                                    kernels.GL_V)
-        return out.reshape(mu.shape[:-1] + (p, p))
+        args = (batch, s, np.ascontiguousarray(rho), kernels.GL_T, kernels.GL_V)
+        if weights is not None:
+            return kernels.weighted_moment_matrix(*args, np.ascontiguousarray(w))
+        return kernels.moment_matrix(*args).reshape(mu.shape[:-1] + (p, p))
     iu, ju = np.triu_indices(p)
-    out = np.empty((batch.shape[0], p, p))
     r_up = rho[iu, ju]
+    if weights is not None:
+        acc = np.zeros(iu.size)
+        for wb, m in zip(w, batch, strict=True):
+            acc += wb * _relu_cross(m[iu], s[iu], m[ju], s[ju], r_up)
+        out2 = np.empty((p, p))
+        out2[iu, ju] = acc
+        out2[ju, iu] = acc
+        return out2
+    out = np.empty((batch.shape[0], p, p))
     for row, m in enumerate(batch):
         vals = _relu_cross(m[iu], s[iu], m[ju], s[ju], r_up)
         out[row, iu, ju] = vals

@@ -292,6 +292,11 @@ def test_numba_backend_matches_numpy():
     mu = rng.normal(size=(2, 40))
     np.testing.assert_allclose(relu_moment_matrix(mu, cov, backend="numba"),
                                relu_moment_matrix(mu, cov), rtol=1e-14, atol=1e-15)
+    w = np.array([0.25, 0.75])
+    for backend in ("numpy", "numba"):
+        np.testing.assert_allclose(relu_moment_matrix(mu, cov, weights=w, backend=backend),
+                                   np.einsum("b,bij->ij", w, relu_moment_matrix(mu, cov)),
+                                   rtol=1e-14, atol=1e-15)
     with pytest.raises(RidgeTheoryError, match="`backend` passed to relu_moment_matrix"):
         relu_moment_matrix(mu, cov, backend="cupy")
 
@@ -311,3 +316,5 @@ def test_bad_input_names_the_argument():
         relu_mean(np.zeros(3), np.ones(4))
     with pytest.raises(RidgeTheoryError, match="`cov` passed to relu_moment_matrix"):
         relu_moment_matrix(np.zeros(3), np.eye(2))
+    with pytest.raises(RidgeTheoryError, match="`weights` passed to relu_moment_matrix"):
+        relu_moment_matrix(np.zeros((2, 3)), np.eye(3), weights=np.ones(3))

@@ -136,6 +136,18 @@ def test_jacobi_matches_eigh():
     assert _kernels.jacobi_eigh(np.zeros((3, 3)), np.empty((3, 3)), w, V) == 0.0
 
 
+def test_vectorized_exp_matches_libm():
+    rng = np.random.default_rng(12)
+    z = np.concatenate([[0.0, -1e-300, -0.5 * np.log(2), -708.0], -rng.random(20000) * 708.0,
+                        [-708.5, -745.0, -1e4, -np.inf]])
+    out, scratch = np.empty_like(z), np.empty_like(z)
+    _kernels.vexp(z, out, scratch)
+    ref = np.exp(z)
+    ok = z >= -708.0
+    np.testing.assert_allclose(out[ok], ref[ok], rtol=2.5e-16, atol=0)  # about one ulp
+    np.testing.assert_array_equal(out[~ok], 0.0)
+
+
 @pytest.mark.parametrize("D", [2, 3, 4])
 @pytest.mark.parametrize("method", ["scms", "newton"])
 def test_numba_kernel_matches_numpy(D, method):
@@ -287,21 +299,26 @@ def test_property_projection(prob):
         bad = np.abs(pr.residual[ok] - ridge.residual(pts, t)[0]) > 1e-14 + frame_err
         assert not np.any(bad & gap_ok)
         # projecting a projected point moves it less than the tolerance
+        # (where the frame is well conditioned: otherwise two eigen-solvers may disagree on
+        # the normal space by ~1e-16 / rel_gap, and so on whether the last step was <= tol)
         again = ridge.project(pts, t, tol=tol)
-        assert np.all(np.linalg.norm(again.points - pts, axis=1) <= tol)
+        well = fr.rel_gap > 1e-4
+        assert np.all(np.linalg.norm(again.points - pts, axis=1)[well] <= tol)
         # a small normal offset at the projection is undone, the point comes back
-        fr = ridge.frames(pts, t)
         eps = 1e-4 * np.sqrt(h)
         back = ridge.project(pts + eps * fr.normal[:, :, 0], t, tol=tol, max_iter=3000)
         good = back.converged & (fr.curvature < -0.1 / h)
         if good.any():
             tang = back.offset[good, 2] / back.offset[good, 0]
             assert np.all(tang < 1e-2)
-    # order of training points and batching do not matter
+    # order of training points and batching do not matter (rounding differs with the order,
+    # so compare paths that start and end on well-conditioned frames: an undetermined start
+    # frame makes the first step arbitrary)
     perm = np.random.default_rng(0).permutation(data.shape[0])
     pr2 = Ridge(rt.SmoothedEmpirical(data[perm]), d).project(x0, t, tol=tol, max_iter=3000)
-    np.testing.assert_array_equal(pr2.converged, pr.converged)
-    np.testing.assert_allclose(pr2.points[ok], pts, atol=1e-8)
+    cond = (ridge.frames(x0, t).rel_gap > 1e-6) & (ridge.frames(pr.points, t).rel_gap > 1e-6)
+    np.testing.assert_array_equal(pr2.converged[cond], pr.converged[cond])
+    np.testing.assert_allclose(pr2.points[ok & cond], pr.points[ok & cond], atol=1e-8)
     halves = [ridge.project(x0[:5], t, tol=tol, max_iter=3000),
               ridge.project(x0[5:], t, tol=tol, max_iter=3000)]
     np.testing.assert_array_equal(np.vstack([q.points for q in halves]), pr.points)

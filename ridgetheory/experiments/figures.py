@@ -116,11 +116,13 @@ def resting(ctx, density, run, centres, path) -> None:
     dm = near(run["traj"].final)
     dp = near(run["pred"]["slide"].final)
     bins = np.geomspace(1e-4, max(dm.max(), dp.max(), 1e-3) * 1.1, 40)
-    ax.hist(dm, bins=bins, density=True, alpha=0.5, label="measured (samples)")
-    ax.hist(dp, bins=bins, density=True, histtype="step", lw=1.5, label="predicted (slide)")
+    ax.hist(dm, bins=bins, weights=np.full(len(dm), 1 / len(dm)), alpha=0.5,
+            label="measured (samples)")
+    ax.hist(dp, bins=bins, weights=np.full(len(dp), 1 / len(dp)), histtype="step", lw=1.5,
+            label="predicted (slide)")
     ax.set_xscale("log")
     ax.set_xlabel("distance of the resting place to the nearest $a_{t_{min}} x_i$")
-    ax.set_ylabel("density")
+    ax.set_ylabel("share of samples")
     ax.set_title(f"{ctx.name}: resting places ({_label(run)})")
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "n_saved": 12,
     "ridge_dims": [3, 4, 20, 25],
     "claim_dim": 3,
-    "n_analysis": 500,          # samples analysed along trajectories / projected
+    "n_analysis": 300,          # samples analysed along trajectories / projected
     "project_max_iter": 500,
     "project_tol": 1e-7,
     "t_late": 0.02,
@@ -315,40 +315,66 @@ def _median(a) -> float:
     return float(np.median(a)) if a.size else float("nan")
 
 
-def _alignment(ridge, states, times):
-    """Gap-filtered median normalized residual at each saved time."""
-    med, kept = [], []
-    for X, t in zip(states, times, strict=True):
-        fr = ridge.frames(X, t)  # one eigendecomposition serves residual and filter
-        s = ridge.density.score(X, t)
-        r = np.linalg.norm(np.einsum("mdj,md->mj", fr.normal, s), axis=1)
-        rel = r / np.maximum(np.linalg.norm(s, axis=1), 1e-300)
-        ok = ~fr.undetermined & (fr.curvature < 0)
-        kept.append(float(ok.mean()))
-        med.append(_median(rel[ok]) if ok.any() else float("nan"))
-    return np.array(med), np.array(kept)
+def _frames_all(dens, dims, X, t):
+    """Ridge frames of several dimensions d at (X, t) from one eigendecomposition.
+
+    The Hessian spectrum does not depend on d; the ridge engine's ``spectrum`` is computed
+    once and cut at each d exactly as ``Ridge(dens, d).frames`` does (same gap filter).
+    """
+    from ..ridge import Ridge
+
+    ridges = {d: Ridge(dens, d) for d in dims}
+    try:
+        from ..ridge.frames import spectrum
+    except ImportError:  # pragma: no cover - engine internals moved: one call per d
+        return {d: r.frames(X, t) for d, r in ridges.items()}
+    sp = spectrum(dens, X, np.full(X.shape[0], float(t)))
+    return {d: sp.frames(d, r.gap_rtol, r.gap_atol) for d, r in ridges.items()}
 
 
-def _error_split(ridge, model, exact, states, times, t_late):
-    """Per-direction mean squared normal and tangent score error at the late saved times."""
-    d, D = ridge.dim, ridge.D
-    rows = []
-    for X, t in zip(states, times, strict=True):
-        e = model.score(X, t) - exact.score(X, t)
-        fr = ridge.frames(X, t)
-        en = np.einsum("mdj,mj->md", fr.normal, np.einsum("mdj,md->mj", fr.normal, e))
-        et = e - en
-        ok = ~fr.undetermined
-        rows.append({
-            "t": float(t),
-            "normal_per_dir": float(np.mean(np.sum(en[ok] ** 2, 1)) / (D - d)) if ok.any()
-            else float("nan"),
-            "tangent_per_dir": float(np.mean(np.sum(et[ok] ** 2, 1)) / d) if ok.any()
-            else float("nan"),
-            "kept": float(ok.mean()),
-        })
-    late = [r for r in rows if r["t"] <= t_late and np.isfinite(r["normal_per_dir"])]
-    return rows, late
+def _trajectory_pass(dens, dims, claim_dim, states, times, model=None):
+    """One pass over the saved times: residual curves for every d, error split for claim_dim.
+
+    Returns
+    -------
+    curves, kept : dict d -> (n_saved,) arrays
+        Gap-filtered median of ``|P_N s| / |s|`` (points with determined frames and negative
+        normal curvature) and the share of points kept.
+    rows : list of dict
+        Per saved time, per-direction mean squared normal and tangent network error
+        ``|P_N e|^2 / (D - d)``, ``|P_T e|^2 / d`` (only when ``model`` is given).
+    last : dict d -> RidgeFrames at the last saved time (t_min), and the residuals there.
+    """
+    D = dens.dim
+    curves = {d: np.full(len(times), np.nan) for d in dims}
+    kept = {d: np.zeros(len(times)) for d in dims}
+    rows, last = [], {}
+    for i, (X, t) in enumerate(zip(states, times, strict=True)):
+        frames = _frames_all(dens, dims, X, t)
+        s = dens.score(X, t)
+        sn = np.maximum(np.linalg.norm(s, axis=1), 1e-300)
+        for d, fr in frames.items():
+            rel = np.linalg.norm(np.einsum("mdj,md->mj", fr.normal, s), axis=1) / sn
+            ok = ~fr.undetermined & (fr.curvature < 0)
+            kept[d][i] = ok.mean()
+            curves[d][i] = _median(rel[ok]) if ok.any() else np.nan
+            if i == len(times) - 1:
+                last[d] = (fr, rel)
+        if model is not None:
+            fr = frames[claim_dim]
+            e = model.score(X, t) - s
+            en = np.einsum("mdj,mj->md", fr.normal, np.einsum("mdj,md->mj", fr.normal, e))
+            et = e - en
+            ok = ~fr.undetermined
+            rows.append({
+                "t": float(t),
+                "normal_per_dir": float(np.mean(np.sum(en[ok] ** 2, 1)) / (D - claim_dim))
+                if ok.any() else float("nan"),
+                "tangent_per_dir": float(np.mean(np.sum(et[ok] ** 2, 1)) / claim_dim)
+                if ok.any() else float("nan"),
+                "kept": float(ok.mean()),
+            })
+    return curves, kept, rows, last
 
 
 def _image_grid(path: Path, left: np.ndarray, right: np.ndarray, title: str) -> None:
@@ -385,7 +411,7 @@ def _alignment_plot(path: Path, times, curves: dict[int, np.ndarray], t_late: fl
     ax.axvline(t_late, color="gray", ls=":", lw=1)
     ax.set_xscale("log")
     ax.invert_xaxis()
-    ax.set_xlabel("t (inference runs right to left... towards t_min)")
+    ax.set_xlabel("t (log scale; sampling runs left to right, down to t_min)")
     ax.set_ylabel("median |P_N s| / |s| (gap-filtered)")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -420,16 +446,16 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
             f"`params` passed to mnist_latent has unknown keys {sorted(unknown)}; known: "
             f"{sorted(DEFAULTS)}.")
     p = DEFAULTS | dict(ctx.params)
-    ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    t_all = time.perf_counter()
-    st = _Stages(p, ctx.seed, ctx.progress)
-    vae, vae_key, vae_info = st.vae()
     if p["latent_scale"] not in ("std", "none"):
         from .._checks import RidgeTheoryError
 
         raise RidgeTheoryError(
             f"`latent_scale` passed to mnist_latent must be 'std' or 'none'; got "
             f"{p['latent_scale']!r}.")
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    t_all = time.perf_counter()
+    st = _Stages(p, ctx.seed, ctx.progress)
+    vae, vae_key, vae_info = st.vae()
     lat, scale, images, lat_key = st.latents(vae, vae_key)
     model, score_key, hist = st.score(lat, lat_key)
     states, times = st.samples(model, score_key)
@@ -449,26 +475,21 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     result = ExperimentResult(data=data)
     rng = np.random.default_rng(ctx.seed + 11)
     sub = rng.choice(final.shape[0], min(p["n_analysis"], final.shape[0]), replace=False)
-    dims = [d for d in p["ridge_dims"] if d < lat.shape[1]]
-    claim_dim = p["claim_dim"] if p["claim_dim"] < lat.shape[1] else dims[0]
+    dims = [d for d in p["ridge_dims"] if 0 < d < lat.shape[1]]
+    claim_dim = p["claim_dim"] if 0 < p["claim_dim"] < lat.shape[1] else min(dims + [1])
+    dims = sorted(set(dims) | {claim_dim})
 
-    # (a) residual and curvature at t_min for several d
+    # (a) + (b) + (d): one pass over the saved states (one eigendecomposition per time).
     t0 = time.perf_counter()
+    curves, kept, rows, last = _trajectory_pass(dens, dims, claim_dim, states[:, sub], times,
+                                                model)
     at_tmin = {}
-    for d in dims:
-        ridge = Ridge(dens, d)
-        fr = ridge.frames(final[sub], t_min)
-        _, rel = ridge.residual(final[sub], t_min)  # the engine's own residual, as a check
+    for d, (fr, rel) in last.items():
         at_tmin[d] = {"median_rel_residual": _median(rel),
                       "share_negative_curvature": float(np.mean(fr.curvature < 0)),
                       "share_undetermined": float(np.mean(fr.undetermined)),
                       "median_rel_gap": _median(fr.rel_gap)}
     data["ridge_at_tmin"] = at_tmin
-
-    # (b) gap-filtered normalized residual over inference time
-    curves, kept = {}, {}
-    for d in dims:
-        curves[d], kept[d] = _alignment(Ridge(dens, d), states[:, sub], times)
     data["alignment"] = {d: {"median_rel_residual": curves[d], "kept": kept[d]} for d in dims}
     c = curves[claim_dim]
     # Share of the drop from the first to the last saved time that happens below t_late
@@ -489,7 +510,7 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     ))
     _alignment_plot(ctx.out_dir / "mnist_latent_alignment.png", times, curves, p["t_late"])
     result.figures.append("mnist_latent_alignment.png")
-    result.timings["residuals"] = time.perf_counter() - t0
+    result.timings["residuals_and_error_split"] = time.perf_counter() - t0
 
     # (c) projection of samples (and of norm-matched random points) onto the ridge
     t0 = time.perf_counter()
@@ -525,8 +546,9 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
 
     # (d) the network's error along trajectories, normal vs tangent (per direction)
     t0 = time.perf_counter()
-    rows, late_rows = _error_split(ridge, model, dens, states[:, sub], times, p["t_late"])
     data["error_split"] = rows
+    t_late_saved = float(times[i_late]) * (1 + 1e-12)  # the saved time nearest to t_late
+    late_rows = [r for r in rows if r["t"] <= t_late_saved and np.isfinite(r["normal_per_dir"])]
     # Each late saved time counts once: geometric mean over t <= t_late of the per-time
     # ratio (per-direction mean squared normal error) / (per-direction tangent error).
     ratios = [r["normal_per_dir"] / r["tangent_per_dir"] for r in late_rows
@@ -541,7 +563,6 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         tolerance="geometric mean of normal/tangent < 1",
         passed=bool(np.isfinite(gm) and gm < 1.0),
     ))
-    result.timings["error_split"] = time.perf_counter() - t0
 
     # (e) memorization: network, and the exact score as a control
     t0 = time.perf_counter()
@@ -558,7 +579,8 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         memx = memorization_fraction(dens.denoiser(ex_states[-1], t_min) / a_min, lat, **kw)
         data["memorization_exact_score"] = {"fraction": memx["fraction"], "ci": memx["ci"],
                                             "median_ratio": _median(memx["ratios"])}
-        cx, _ = _alignment(Ridge(dens, claim_dim), ex_states[:, sub], times)
+        cx, _, _, _ = _trajectory_pass(dens, [claim_dim], claim_dim, ex_states[:, sub], times)
+        cx = cx[claim_dim]
         data["alignment_exact_score"] = {"d": claim_dim, "median_rel_residual": cx}
     result.claims.append(ctx.claim(
         "no_memorization",

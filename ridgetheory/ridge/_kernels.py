@@ -23,6 +23,102 @@ import numpy as np
 CONVERGED, RUNNING, UNDERFLOW = 0, 1, 2
 #: points per parallel work item (they share one workspace)
 BLOCK = 32
+#: terms gathered before each rank-SBLOCK update of S
+SBLOCK = 8
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 split in two for an exact k ln 2 (Cody-Waite)
+_LN2_LO = 1.9082149292705877e-10
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: kf + _MAGIC holds kf in its low bits
+_MAGIC_BITS = 0x4338000000000000
+_C2, _C3, _C4, _C5 = 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120
+_C6, _C7, _C8, _C9 = 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880
+_C10, _C11, _C12, _C13 = 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800
+
+
+@nb.njit(cache=True, nogil=True, fastmath={"contract"})
+def vexp(z, out, scratch):
+    """``out = exp(z)`` for ``z <= 0`` in loops LLVM can vectorize (no SVML here).
+
+    Cody-Waite reduction ``z = k ln 2 + r``, ``|r| <= ln(2)/2``, a degree-13 Taylor polynomial
+    for ``e^r`` (truncation below 1e-17) and ``2^k`` built from its bits; within about one ulp
+    of ``math.exp`` (tested). Entries below -708 (where ``2^k`` would be subnormal) give 0:
+    callers use it for weights relative to a term of weight one, so these are below 1e-307.
+    """
+    n = z.shape[0]
+    ib = scratch.view(np.int64)
+    for j in range(n):
+        zz = max(z[j], -708.0)
+        kf = math.floor(zz * _LOG2E + 0.5)
+        scratch[j] = kf + _MAGIC
+        r = (zz - kf * _LN2_HI) - kf * _LN2_LO
+        p = _C13 * r + _C12
+        p = p * r + _C11
+        p = p * r + _C10
+        p = p * r + _C9
+        p = p * r + _C8
+        p = p * r + _C7
+        p = p * r + _C6
+        p = p * r + _C5
+        p = p * r + _C4
+        p = p * r + _C3
+        p = p * r + _C2
+        p = p * r + 1.0
+        out[j] = p * r + 1.0
+    for j in range(n):
+        ib[j] = (ib[j] - _MAGIC_BITS + 1023) << 52
+    for j in range(n):
+        out[j] = out[j] * scratch[j] if z[j] >= -708.0 else 0.0
+
+
+
+@nb.njit(cache=True, nogil=True)
+def _eigh2(S, w, V):
+    """Closed-form :func:`jacobi_eigh` for D = 2: one exact Jacobi rotation."""
+    p = S[0, 0]
+    r = S[1, 1]
+    q = 0.5 * (S[0, 1] + S[1, 0])
+    amax = max(abs(p), abs(r), abs(q))
+    if amax == 0.0 or not math.isfinite(amax):
+        w[0] = 0.0
+        w[1] = 0.0
+        V[0, 0] = 1.0
+        V[0, 1] = 0.0
+        V[1, 0] = 0.0
+        V[1, 1] = 1.0
+        return amax
+    if q == 0.0:
+        c = 1.0
+        s = 0.0
+        t = 0.0
+    else:
+        theta = (r - p) / (2.0 * q)
+        if abs(theta) > 1e150:
+            t = 0.5 / theta
+        else:
+            t = 1.0 / (abs(theta) + math.sqrt(theta * theta + 1.0))
+            if theta < 0.0:
+                t = -t
+        c = 1.0 / math.sqrt(t * t + 1.0)
+        s = t * c
+    l0 = p - t * q
+    l1 = r + t * q
+    # columns (c, -s) for l0 and (s, c) for l1, ascending order
+    if l0 <= l1:
+        w[0] = l0
+        w[1] = l1
+        V[0, 0] = c
+        V[1, 0] = -s
+        V[0, 1] = s
+        V[1, 1] = c
+    else:
+        w[0] = l1
+        w[1] = l0
+        V[0, 0] = s
+        V[1, 0] = c
+        V[0, 1] = c
+        V[1, 1] = -s
+    return amax
 
 
 @nb.njit(cache=True, nogil=True)
@@ -35,6 +131,8 @@ def jacobi_eigh(S, A, w, V, warm=False):
     ``w = 0`` and ``V = I``).
     """
     D = S.shape[0]
+    if D == 2:
+        return _eigh2(S, w, V)
     amax = 0.0
     for p in range(D):
         for q in range(D):
@@ -130,27 +228,55 @@ def jacobi_eigh(S, A, w, V, warm=False):
     return amax
 
 
+@nb.njit(cache=True, nogil=True)
+def _weights(z, out, scratch):
+    """``exp(z)`` with the cut-off of :func:`vexp`; scalar for a handful of terms."""
+    n = z.shape[0]
+    if n > 8:
+        vexp(z, out, scratch)
+    else:
+        for j in range(n):
+            out[j] = math.exp(z[j]) if z[j] >= -708.0 else 0.0
+
+
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
-def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
+def _flush(S, Z, EZ):
+    """``S += EZ^T Z`` for one block of SBLOCK terms (full square: it vectorizes)."""
+    D = S.shape[0]
+    for p in range(D):
+        for q in range(D):
+            acc = 0.0
+            for b in range(SBLOCK):
+                acc += EZ[b, p] * Z[b, q]
+            S[p, q] += acc
+
+
+@nb.njit(cache=True, nogil=True, fastmath={"contract"})
+def _moments(x, a, h, data, dataT, sqnorm, buf, off, S, want_S, Z, EZ):
     """Anchored offset ``m - x`` into ``off`` and the direction part of ``S`` into ``S``.
 
     ``S = W S_dir`` with ``W = 1 - g_k`` the weight off the anchor; ``S_dir`` is formed from
     the off-anchor weights normalised in the log domain, so its eigenvectors survive where
-    ``W`` underflows. ``dj`` (D,) is scratch. Returns ``log W`` (``-inf`` when nothing is off
-    the anchor).
+    ``W`` underflows. ``buf`` (3, n), ``Z`` and ``EZ`` (SBLOCK, D) are scratch: terms are
+    gathered in blocks and added to ``S`` as a small matrix product, which vectorizes.
+    Returns ``log W`` (``-inf`` when nothing is off the anchor).
     """
     n, D = data.shape
     ca = a / h
     cb = 0.5 * a * a / h
+    lg = buf[0]
+    # logits, one coordinate at a time over the transposed data (contiguous: vectorizes)
+    for j in range(n):
+        lg[j] = -cb * sqnorm[j]
+    for c in range(D):
+        xc = ca * x[c]
+        for j in range(n):
+            lg[j] += xc * dataT[c, j]
     best = -np.inf
     top2 = -np.inf  # second largest logit (over the other indices)
     k = 0
     for j in range(n):
-        dot = 0.0
-        for c in range(D):
-            dot += x[c] * data[j, c]
-        lj = ca * dot - cb * sqnorm[j]
-        buf[j] = lj
+        lj = lg[j]
         if lj > best:
             top2 = best
             best = lj
@@ -164,26 +290,37 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
             for q in range(D):
                 S[p, q] = 0.0
     tot = 0.0
+    nz = 0  # rows filled in the block Z / EZ
+    ev = buf[1]
+    if top2 > -np.inf:
+        for j in range(n):
+            lg[j] -= top2
+        lg[k] = -np.inf  # the anchor is not an off-anchor term
+        _weights(lg, ev, buf[2])
     for j in range(n):
-        if j == k:
+        e = ev[j] if top2 > -np.inf else 0.0
+        if e == 0.0:  # the anchor, or a weight below 1e-307 of the second heaviest
             continue
-        z = buf[j] - top2
-        if z < -745.2:  # exp underflows to zero: the term is exactly absent
-            continue
-        e = math.exp(z)
         tot += e
         if want_S:
-            # full square with a contiguous inner loop: LLVM vectorizes it
             for p in range(D):
-                dj[p] = a * (data[j, p] - data[k, p])
-            for p in range(D):
-                ep = e * dj[p]
-                off[p] += ep
-                for q in range(D):
-                    S[p, q] += ep * dj[q]
+                dp = a * (data[j, p] - data[k, p])
+                Z[nz, p] = dp
+                EZ[nz, p] = e * dp
+                off[p] += e * dp
+            nz += 1
+            if nz == SBLOCK:
+                _flush(S, Z, EZ)
+                nz = 0
         else:
             for p in range(D):
                 off[p] += e * a * (data[j, p] - data[k, p])
+    if want_S and nz > 0:
+        for b in range(nz, SBLOCK):
+            for p in range(D):
+                Z[b, p] = 0.0
+                EZ[b, p] = 0.0
+        _flush(S, Z, EZ)
     if tot > 0.0:
         rest = math.exp(top2 - best) * tot  # sum_{i != k} e^{l_i - l_k}
         W = rest / (1.0 + rest)
@@ -205,20 +342,48 @@ def _moments(x, a, h, data, sqnorm, buf, off, S, want_S, dj):
     return logW
 
 
+@nb.njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
+def _accumulate2(e, dataT, yk0, yk1, a):
+    """Weighted sums of one D = 2 evaluation (reductions: reassociated so they vectorize)."""
+    tot = 0.0
+    u0 = 0.0
+    u1 = 0.0
+    s00 = 0.0
+    s01 = 0.0
+    s11 = 0.0
+    for j in range(e.shape[0]):
+        ej = e[j]
+        d0 = a * (dataT[0, j] - yk0)
+        d1 = a * (dataT[1, j] - yk1)
+        e0 = ej * d0
+        e1 = ej * d1
+        tot += ej
+        u0 += e0
+        u1 += e1
+        s00 += e0 * d0
+        s01 += e0 * d1
+        s11 += e1 * d1
+    return tot, u0, u1, s00, s01, s11
+
+
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
-def _moments2(x, a, h, data, sqnorm, buf, off, S, want_S):
-    """:func:`_moments` for D = 2 with the sums held in registers (same formulas)."""
+def _moments2(x, a, h, data, dataT, sqnorm, buf, off, S, want_S):
+    """:func:`_moments` for D = 2: vectorized passes, sums held in registers (same formulas)."""
     n = data.shape[0]
+    lg = buf[0]
     ca = a / h
     cb = 0.5 * a * a / h
     x0 = x[0]
     x1 = x[1]
+    c0 = ca * x0
+    c1 = ca * x1
+    for j in range(n):
+        lg[j] = c0 * dataT[0, j] + c1 * dataT[1, j] - cb * sqnorm[j]
     best = -np.inf
     top2 = -np.inf  # second largest logit (over the other indices)
     k = 0
     for j in range(n):
-        lj = ca * (x0 * data[j, 0] + x1 * data[j, 1]) - cb * sqnorm[j]
-        buf[j] = lj
+        lj = lg[j]
         if lj > best:
             top2 = best
             best = lj
@@ -228,26 +393,12 @@ def _moments2(x, a, h, data, sqnorm, buf, off, S, want_S):
     yk0 = data[k, 0]
     yk1 = data[k, 1]
     tot = 0.0
-    u0 = 0.0
-    u1 = 0.0
-    s00 = 0.0
-    s01 = 0.0
-    s11 = 0.0
-    for j in range(n):
-        z = buf[j] - top2
-        if j == k or z < -745.2:
-            continue
-        e = math.exp(z)
-        d0 = a * (data[j, 0] - yk0)
-        d1 = a * (data[j, 1] - yk1)
-        e0 = e * d0
-        e1 = e * d1
-        tot += e
-        u0 += e0
-        u1 += e1
-        s00 += e0 * d0
-        s01 += e0 * d1
-        s11 += e1 * d1
+    if top2 > -np.inf:
+        for j in range(n):
+            lg[j] -= top2
+        lg[k] = -np.inf  # the anchor is not an off-anchor term
+        _weights(lg, buf[1], buf[2])
+        tot, u0, u1, s00, s01, s11 = _accumulate2(buf[1], dataT, yk0, yk1, a)
     if tot > 0.0:
         rest = math.exp(top2 - best) * tot
         W = rest / (1.0 + rest)
@@ -262,6 +413,8 @@ def _moments2(x, a, h, data, sqnorm, buf, off, S, want_S):
     else:
         W = 0.0
         logW = -np.inf
+        u0 = 0.0
+        u1 = 0.0
         if want_S:
             S[0, 0] = 0.0
             S[0, 1] = 0.0
@@ -291,7 +444,7 @@ def _normal_step(off, V, n_normal, step):
 
 
 @nb.njit(cache=True, nogil=True)
-def _evaluate(x, a, h, data, sqnorm, n_normal, buf, off, S, A, w, V, step, warm):
+def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, buf, off, S, A, w, V, step, warm, Z, EZ):
     """One evaluation: offset, frames, normal step.
 
     Returns ``(|P_N off|, scale of S_dir, log W)``; ``w, V`` hold the eigenpairs of ``S_dir``.
@@ -299,9 +452,9 @@ def _evaluate(x, a, h, data, sqnorm, n_normal, buf, off, S, A, w, V, step, warm)
     D = x.shape[0]
     need_frames = n_normal < D
     if D == 2:
-        logW = _moments2(x, a, h, data, sqnorm, buf, off, S, need_frames)
+        logW = _moments2(x, a, h, data, dataT, sqnorm, buf, off, S, need_frames)
     else:
-        logW = _moments(x, a, h, data, sqnorm, buf, off, S, need_frames, step)
+        logW = _moments(x, a, h, data, dataT, sqnorm, buf, off, S, need_frames, Z, EZ)
     if need_frames:
         scale = jacobi_eigh(S, A, w, V, warm)
         r = _normal_step(off, V, n_normal, step)
@@ -316,7 +469,7 @@ def _evaluate(x, a, h, data, sqnorm, n_normal, buf, off, S, A, w, V, step, warm)
 
 
 @nb.njit(cache=True, parallel=True)
-def project_kernel(x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton,
+def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton,
                    iters, status, res, lam, logw, offs):
     """Project every row of ``x`` (M, D) in place onto the ridge (SCMS or Newton).
 
@@ -330,7 +483,7 @@ def project_kernel(x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton
     nblk = (M + BLOCK - 1) // BLOCK
     for b in nb.prange(nblk):
         # one workspace per block of points, not per point
-        buf = np.empty(n)
+        buf = np.empty((3, n))  # logits, weights, scratch
         xi = np.empty(D)
         off = np.empty(D)
         S = np.empty((D, D))
@@ -344,24 +497,26 @@ def project_kernel(x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton
         w2 = np.empty(D)
         V2 = np.empty((D, D))
         step2 = np.empty(D)
+        Z = np.empty((SBLOCK, D))
+        EZ = np.empty((SBLOCK, D))
         for i in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
-            _project_one(i, x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton, iters,
-                         status, res, lam, logw, offs, buf, xi, off, S, A, w, V, step, xt, off2,
-                         S2, w2, V2, step2)
+            _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
+                         newton, iters, status, res, lam, logw, offs, buf, xi, off, S, A, w, V,
+                         step, xt, off2, S2, w2, V2, step2, Z, EZ)
 
 
 @nb.njit(cache=True, nogil=True)
-def _project_one(i, x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newton, iters,
+def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton, iters,
                  status, res, lam, logw, offs, buf, xi, off, S, A, w, V, step, xt, off2, S2, w2,
-                 V2, step2):
+                 V2, step2, Z, EZ):
     """The SCMS / Newton loop of one point (see :func:`project_kernel`)."""
     D = x.shape[1]
     for c in range(D):
         xi[c] = x[i, c]
     ai = a[i]
     hi = h[i]
-    r, scale, lw = _evaluate(xi, ai, hi, data, sqnorm, n_normal, buf, off, S, A, w, V,
-                             step, False)
+    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, buf, off, S, A, w, V,
+                             step, False, Z, EZ)
     st = RUNNING
     it = 0
     while True:
@@ -394,8 +549,8 @@ def _project_one(i, x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newto
                 for c in range(D):
                     for q in range(D):
                         V2[c, q] = V[c, q]
-                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, sqnorm, n_normal, buf, off2, S2,
-                                            A, w2, V2, step2, scale > 0.0)
+                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal, buf, off2,
+                                            S2, A, w2, V2, step2, scale > 0.0, Z, EZ)
                 if r2 < r:
                     took_newton = True
                     for c in range(D):
@@ -411,10 +566,10 @@ def _project_one(i, x, start, a, h, data, sqnorm, n_normal, tol, max_iter, newto
         if not took_newton:
             for c in range(D):
                 xi[c] += step[c]
-            r, scale, lw = _evaluate(xi, ai, hi, data, sqnorm, n_normal, buf, off, S, A, w,
-                                     V, step, scale > 0.0)
+            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, buf, off, S, A, w,
+                                     V, step, scale > 0.0, Z, EZ)
     if n_normal == D:  # modes: frames were not needed in the loop, curvature is
-        lw = _moments(xi, ai, hi, data, sqnorm, buf, off, S, True, step2)
+        lw = _moments(xi, ai, hi, data, dataT, sqnorm, buf, off, S, True, Z, EZ)
         jacobi_eigh(S, A, w, V)
     for c in range(D):
         x[i, c] = xi[c]

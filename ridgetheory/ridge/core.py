@@ -16,7 +16,7 @@ from .._checks import (
     check_times,
 )
 from ..backend import resolve_backend
-from .frames import GAP_ATOL, GAP_RTOL, RidgeFrames, from_parts, offset, spectrum
+from .frames import GAP_ATOL, GAP_RTOL, RidgeFrames, diagnostics, offset, spectrum
 from .projection import RidgeProjection, project_numpy
 
 __all__ = ["Ridge"]
@@ -296,7 +296,7 @@ class Ridge:
                    getattr(res, f)) for f in RidgeProjection.__dataclass_fields__
                if f != "single"}, single=True)
 
-    def _finish(self, xs, start, tt, iters, status, rnorm, spec, conv_prev=None):
+    def _finish(self, xs, start, tt, iters, status, rnorm, spec):
         h = np.asarray(self.density.process._h(tt), dtype=np.float64)
         fr = spec.frames(self.dim, self.gap_rtol, self.gap_atol)
         eta = start - xs
@@ -325,7 +325,7 @@ class Ridge:
         k = self.D - self.dim
         VN = spec.vectors[:, :, :k]
         rnorm = np.linalg.norm(np.einsum("mdj,md->mj", VN, off), axis=1)
-        # points that were converged before a resume stay so; re-check the others
+        # points converged before a resume keep status 0; all frames are re-evaluated
         return self._finish(xs, start, tt, iters, status, rnorm, spec)
 
     def _run_numba(self, xs, start, tt, idx, method, tol, max_iter, iters):
@@ -335,11 +335,11 @@ class Ridge:
         a = np.asarray(p.process._alpha(tt), dtype=np.float64)
         h = np.asarray(p.process._h(tt), dtype=np.float64)
         M, D = xs.shape
+        k = D - self.dim
         status = np.zeros(M, dtype=np.int8)
         rnorm = np.zeros(M)
         lam = np.zeros((M, D))
         logw = np.zeros(M)
-        iso = np.zeros(M)
         offs = np.zeros((M, 3))
         sub = np.ascontiguousarray(xs[idx])
         it_sub = iters[idx].copy()
@@ -349,42 +349,39 @@ class Ridge:
         lw_sub = np.empty(idx.size)
         off_sub = np.empty((idx.size, 3))
         _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx], p.data,
-                                np.einsum("nd,nd->n", p.data, p.data), D - self.dim, tol,
-                                max_iter, method == "newton",
-                                it_sub, st_sub, r_sub, lam_sub, lw_sub, off_sub)
+                                np.ascontiguousarray(p.data.T),
+                                np.einsum("nd,nd->n", p.data, p.data), k, tol, max_iter,
+                                method == "newton", it_sub, st_sub, r_sub, lam_sub, lw_sub,
+                                off_sub)
         xs[idx] = sub
         iters[idx] = it_sub
-        # diagnostics (frames, offsets) for points not re-run come from one numpy evaluation
-        rest = np.setdiff1d(np.arange(M), idx)
         status[idx] = st_sub
         rnorm[idx] = r_sub
         lam[idx] = lam_sub
         logw[idx] = lw_sub
         offs[idx] = off_sub
-        vec = np.zeros((M, D, D))
-        if rest.size:
+        if idx.size < M:
+            # points not re-run (converged before a resume): one numpy evaluation
+            rest = np.setdiff1d(np.arange(M), idx)
             spr = spectrum(p, xs[rest], tt[rest])
             lam[rest] = spr.base
             with np.errstate(divide="ignore"):
                 logw[rest] = np.log(spr.weight)
+            VN = spr.vectors[:, :, :k]
             offr = offset(p, xs[rest], tt[rest])
-            rnorm[rest] = np.linalg.norm(
-                np.einsum("mdj,mj->md", spr.vectors[:, :, : D - self.dim],
-                          np.einsum("mdj,md->mj", spr.vectors[:, :, : D - self.dim], offr)),
-                axis=1)
-            vec[rest] = spr.vectors
-        spec = from_parts(iso, logw, lam, vec, h)
-        fr = spec.frames(self.dim, self.gap_rtol, self.gap_atol)
-        if rest.size:
+            rnorm[rest] = np.linalg.norm(np.einsum("mdj,md->mj", VN, offr), axis=1)
             eta = start[rest] - xs[rest]
-            VN = vec[rest][:, :, : D - self.dim]
             pn = np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, eta))
             offs[rest] = np.stack([np.linalg.norm(eta, axis=1), np.linalg.norm(pn, axis=1),
                                    np.linalg.norm(eta - pn, axis=1)], axis=1)
-        conv = (status == 0) & ~fr.undetermined
+        with np.errstate(under="ignore"):
+            w = np.exp(logw)
+        lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
+        curv, gap, _, und = diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True,
+                                        self.dim, self.gap_rtol, self.gap_atol)
+        conv = (status == 0) & ~und
         return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
-                    curvature=fr.curvature, gap=fr.gap, offset=offs,
-                    undetermined=fr.undetermined)
+                    curvature=curv, gap=gap, offset=offs, undetermined=und)
 
     # -- ridge sets ------------------------------------------------------------------------------
     def extract(self, t: float, seeds: Any = None, bounds: Any = None, *, n_seeds: int = 400,

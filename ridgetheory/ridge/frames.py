@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RidgeFrames", "Spectrum", "spectrum", "offset", "GAP_RTOL", "GAP_ATOL"]
+__all__ = ["RidgeFrames", "Spectrum", "spectrum", "offset", "diagnostics", "GAP_RTOL",
+           "GAP_ATOL"]
 
 #: default relative eigengap below which frames are undetermined (see :class:`RidgeFrames`)
 GAP_RTOL = 1e-9
@@ -93,18 +94,8 @@ class Spectrum:
     def frames(self, d: int, gap_rtol: float, gap_atol: float) -> RidgeFrames:
         D = self.lam_h.shape[1]
         k = D - d  # number of normal directions
-        curv = self.lam_h[:, k - 1]
-        if d == 0:
-            gap = np.full(curv.shape, np.inf)
-            rel = np.full(curv.shape, np.inf)
-            und = np.zeros(curv.shape, dtype=bool)
-        else:
-            diff = self.base[:, k] - self.base[:, k - 1]
-            gap = self.weight * diff / self.h**2 if self.from_s else diff
-            underflow = self.scale < S_TINY if self.from_s else self.scale == 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rel = np.where(underflow, 0.0, diff / np.where(underflow, 1.0, self.scale))
-            und = underflow | (rel < gap_rtol) | (gap < gap_atol)
+        curv, gap, rel, und = diagnostics(self.lam_h, self.base, self.scale, self.weight,
+                                          self.h, self.from_s, d, gap_rtol, gap_atol)
         return RidgeFrames(
             eigenvalues=self.lam_h[:, ::-1].copy(),
             normal=self.vectors[:, :, k - 1 :: -1].copy(),
@@ -114,6 +105,27 @@ class Spectrum:
             rel_gap=rel,
             undetermined=und,
         )
+
+
+def diagnostics(lam_h, base, scale, weight, h, from_s, d, gap_rtol, gap_atol):
+    """Curvature, gap, relative gap and the undetermined flag from ascending spectra.
+
+    ``lam_h`` (M, D) Hessian eigenvalues; ``base`` (M, D) eigenvalues of the matrix that was
+    decomposed (``S_dir``, or ``H`` when ``from_s`` is False) with ``scale = max |base|``;
+    ``weight`` (M,) the ``W`` of ``S = iso I + W S_dir``.
+    """
+    k = lam_h.shape[1] - d
+    curv = lam_h[:, k - 1].copy()
+    if d == 0:
+        inf = np.full(curv.shape, np.inf)
+        return curv, inf, inf.copy(), np.zeros(curv.shape, dtype=bool)
+    diff = base[:, k] - base[:, k - 1]
+    gap = weight * diff / h**2 if from_s else diff
+    underflow = scale < S_TINY if from_s else scale == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(underflow, 0.0, diff / np.where(underflow, 1.0, scale))
+    und = underflow | (rel < gap_rtol) | (gap < gap_atol)
+    return curv, gap, rel, und
 
 
 def from_parts(iso: np.ndarray, log_w: np.ndarray, lam_dir: np.ndarray, vectors: np.ndarray,

@@ -206,7 +206,8 @@ def simulate(
                                                                               "cupy")
     if backend in ("numba", "cupy") and supported == ("numpy",):
         why = ("`noise` is given" if noise is not None else
-               f"the score ({type(score).__name__}) has no fused kernel")
+               f"the score ({type(score).__name__}, dtype "
+               f"{getattr(score, 'dtype', 'unknown')}) has no fused float64 kernel")
         raise BackendUnavailable(
             f"`backend` passed to {_WHERE} asked for {backend!r}, but {why}; this run needs "
             "backend='numpy' (or 'auto')."

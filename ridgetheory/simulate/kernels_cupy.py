@@ -134,7 +134,7 @@ __device__ double gmm_logit(const double* y, long long M, int D, double a, const
 
 __device__ void score_gmm(const double* y, double* out, long long M, int D, double a,
                           const double* means, const double* logw, const double* svar,
-                          const double* logs, int K) {
+                          const double* logs, int K, double cut) {
     int k = 0;
     double top = __longlong_as_double(0xfff0000000000000LL);
     for (int c = 0; c < K; c++) {
@@ -142,13 +142,21 @@ __device__ void score_gmm(const double* y, double* out, long long M, int D, doub
         if (lc > top) { top = lc; k = c; }
     }
     double rest = 0.0;
-    for (int c = 0; c < K; c++)
-        if (c != k) rest += exp(gmm_logit(y, M, D, a, means, logw, svar, logs, c) - top);
+    for (int c = 0; c < K; c++) {
+        if (c == k) continue;
+        double lc = gmm_logit(y, M, D, a, means, logw, svar, logs, c);
+        if (lc >= top + cut) rest += exp(lc - top);  /* as numba: negligible terms skipped */
+    }
     double denom = 1.0 + rest;
     for (int j = 0; j < D; j++) out[j * M] = 0.0;
     for (int c = 0; c < K; c++) {
-        double g = (c == k) ? (1.0 - rest / denom)
-                            : exp(gmm_logit(y, M, D, a, means, logw, svar, logs, c) - top) / denom;
+        double g;
+        if (c == k) {
+            g = 1.0 - rest / denom;
+        } else {
+            double lc = gmm_logit(y, M, D, a, means, logw, svar, logs, c);
+            g = (lc >= top + cut) ? exp(lc - top) / denom : 0.0;
+        }
         double w = g / svar[c];
         for (int j = 0; j < D; j++) out[j * M] -= w * (y[j * M] - a * means[(long long)c * D + j]);
     }
@@ -177,7 +185,7 @@ __device__ void score(int kind, const double* y, double* out, long long M, int D
     if (kind == 0) score_emp(y, out, M, D, a[l], h[l], mat1, vec1, n1, vec2[0]);
     else if (kind == 1)
         score_gmm(y, out, M, D, a[l], mat1, vec2, mat2 + (long long)l * n1,
-                  mat3 + (long long)l * n1, n1);
+                  mat3 + (long long)l * n1, n1, vec1[0]);
     else score_rf(y, out, M, D, h[l], mat1, mat2, mat3 + (long long)l * n1, n1, act, param);
 }
 

@@ -3,8 +3,10 @@
 Thin mirrors of the numpy reference (the densities' own ``_score`` and the scheme
 coefficients); every per-step scalar (``a_t``, ``h_t``, scheme coefficients, random-feature
 time offsets) is computed once in numpy and passed in, so both backends do the same
-floating-point work. Each trajectory is advanced through a range of steps by one thread;
-per-trajectory scratch is O(n + D), so memory stays O((M + n) D) with no (M, n) temporary.
+floating-point work. Each thread advances a block of ``BLOCK`` trajectories through a range
+of steps (interleaved, so that their independent step chains overlap in the CPU); scratch is
+O(n + BLOCK D) per block, so memory stays O((M + n) D) with no (M, n) temporary. Terms whose
+weight is below ``2^-60 / n`` of the anchor's are skipped: they cannot change a float64 sum.
 
 Score kinds: 0 exact empirical score (anchored at the heaviest point, as
 ``SmoothedEmpirical._offset``), 1 Gaussian mixture (as ``GaussianMixture._score``), 2 random
@@ -119,15 +121,43 @@ def normals_numba(skey, traj, step, dim):  # pragma: no cover - compiled
     return out
 
 
+_EXPC = tuple(1.0 / math.factorial(k) for k in range(13, 0, -1))  # 1/13!, ..., 1/1!
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 split so that k * _LN2_HI is exact for |k| < 2^20
+_LN2_LO = 1.9082149292705877e-10
+
+
+_HALVE_E = (64.0, 32.0, 16.0, 8.0, 4.0, 2.0, 1.0)
+_HALVE_P = tuple(2.0**-e for e in _HALVE_E)
+
+
 @numba.njit(inline="always", cache=True)
-def _score_empirical(y, a, h, data, dataT, sqnorm, cut, buf, out):
+def _exp_nonpos(x):
+    """``exp(x)`` for ``-88 < x <= 0`` in branch-free arithmetic (vectorizes; about 1 ulp)."""
+    k = math.floor(x * _LOG2E + 0.5)
+    rr = (x - k * _LN2_HI) - k * _LN2_LO
+    p = _EXPC[0]
+    for i in range(1, 13):
+        p = p * rr + _EXPC[i]
+    p = p * rr + 1.0
+    # 2^k for k in [-127, 0] by exact conditional halvings (selects, no integer casts)
+    kk = -k
+    for i in range(7):
+        if kk >= _HALVE_E[i]:
+            p = p * _HALVE_P[i]
+            kk = kk - _HALVE_E[i]
+    return p
+
+
+@numba.njit(inline="always", cache=True)
+def _score_empirical(y, r, a, h, data, dataT, sqnorm, cut, buf, out):
     n, D = data.shape
     # dot products j-outer over the transposed data: the i loop vectorizes, and each sum
     # still runs over j in order (the same rounding as a plain dot product)
     for i in range(n):
         buf[i] = 0.0
     for j in range(D):
-        yj = y[j]
+        yj = y[r, j]
         for i in range(n):
             buf[i] += yj * dataT[j, i]
     for i in range(n):
@@ -139,24 +169,41 @@ def _score_empirical(y, a, h, data, dataT, sqnorm, cut, buf, out):
             top = buf[i]
             k = i
     for j in range(D):
-        out[j] = 0.0
-    rest = 0.0
-    lim = top + cut  # terms below exp(cut) ~ 2^-60 / n cannot change the sums in float64
+        out[r, j] = 0.0
+    # weights relative to the anchor in a branch-free loop (vectorizes); terms below
+    # exp(cut) ~ 2^-60 / n cannot change the float64 sums and are set to 0
+    cnt = 0
     for i in range(n):
-        if i == k or buf[i] < lim:
+        if buf[i] - top >= cut:
+            cnt += 1
+    if 8 * cnt > n:  # dense (large t): compute every exp, branch-free
+        for i in range(n):
+            x = buf[i] - top
+            buf[i] = _exp_nonpos(x) if x >= cut else 0.0
+    else:  # sparse (small t): only the few terms that count
+        for i in range(n):
+            x = buf[i] - top
+            if x >= cut:
+                buf[i] = _exp_nonpos(x)
+            else:
+                buf[i] = 0.0
+    buf[k] = 0.0
+    rest = 0.0
+    for i in range(n):
+        e = buf[i]
+        if e == 0.0:
             continue
-        e = math.exp(buf[i] - top)
         rest += e
         for j in range(D):
-            out[j] += e * (data[i, j] - data[k, j])
+            out[r, j] += e * (data[i, j] - data[k, j])
     denom = 1.0 + rest
     # m - y = (a x_k - y) + a sum_{i != k} g_i (x_i - x_k)
     for j in range(D):
-        out[j] = ((a * data[k, j] - y[j]) + a * (out[j] / denom)) / h
+        out[r, j] = ((a * data[k, j] - y[r, j]) + a * (out[r, j] / denom)) / h
 
 
 @numba.njit(inline="always", cache=True)
-def _score_gmm(y, a, means, logw, svar, logs, buf, out):
+def _score_gmm(y, r, a, means, logw, svar, logs, cut, buf, out):
     # svar[c] = a^2 v_c + h and logs[c] = log(svar[c]) at this grid time (from numpy)
     K, D = means.shape
     k = 0
@@ -164,7 +211,7 @@ def _score_gmm(y, a, means, logw, svar, logs, buf, out):
     for c in range(K):
         sq = 0.0
         for j in range(D):
-            d = y[j] - a * means[c, j]
+            d = y[r, j] - a * means[c, j]
             sq += d * d
         lc = logw[c] - 0.5 * sq / svar[c] - 0.5 * D * logs[c]
         buf[c] = lc
@@ -174,26 +221,26 @@ def _score_gmm(y, a, means, logw, svar, logs, buf, out):
     rest = 0.0
     for c in range(K):
         if c != k:
-            e = math.exp(buf[c] - top)
+            e = math.exp(buf[c] - top) if buf[c] >= top + cut else 0.0
             buf[c] = e
             rest += e
     denom = 1.0 + rest
     for j in range(D):
-        out[j] = 0.0
+        out[r, j] = 0.0
     for c in range(K):
         g = (1.0 - rest / denom) if c == k else buf[c] / denom
         w = g / svar[c]
         for j in range(D):
-            out[j] -= w * (y[j] - a * means[c, j])
+            out[r, j] -= w * (y[r, j] - a * means[c, j])
 
 
 @numba.njit(inline="always", cache=True)
-def _score_rf(y, h, Wx, A, off, act, param, buf, out):
+def _score_rf(y, r, h, Wx, A, off, act, param, buf, out):
     p, D = Wx.shape
     for q in range(p):
         u = off[q]
         for j in range(D):
-            u += Wx[q, j] * y[j]
+            u += Wx[q, j] * y[r, j]
         if act == 0:
             u = max(u, 0.0)
         elif act == 1:
@@ -205,17 +252,22 @@ def _score_rf(y, h, Wx, A, off, act, param, buf, out):
         acc = 0.0
         for q in range(p):
             acc += A[d, q] * buf[q]
-        out[d] = (acc - y[d]) / h if param == 0 else acc
+        out[r, d] = (acc - y[r, d]) / h if param == 0 else acc
 
 
 @numba.njit(inline="always", cache=True)
-def _score(kind, y, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, out):
+def _score(kind, y, r, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, out):
     if kind == 0:
-        _score_empirical(y, a[l], h[l], mat1, mat2, vec1, vec2[0], buf, out)
+        _score_empirical(y, r, a[l], h[l], mat1, mat2, vec1, vec2[0], buf, out)
     elif kind == 1:
-        _score_gmm(y, a[l], mat1, vec2, mat2[l], mat3[l], buf, out)
+        _score_gmm(y, r, a[l], mat1, vec2, mat2[l], mat3[l], vec1[0], buf, out)
     else:
-        _score_rf(y, h[l], mat1, mat2, mat3[l], act, param, buf, out)
+        _score_rf(y, r, h[l], mat1, mat2, mat3[l], act, param, buf, out)
+
+
+#: trajectories interleaved per thread: their step chains are independent, so the CPU overlaps
+#: them (one trajectory's 1000 steps form one long dependency chain)
+BLOCK = 8
 
 
 @numba.njit(parallel=True, cache=True)
@@ -223,30 +275,44 @@ def _run(Y, traj0, l0, l1, coef, a, h, kind, mat1, mat2, mat3, vec1, vec2, act, 
          skey, stochastic, stages):  # pragma: no cover - compiled
     M, D = Y.shape
     nbuf = max(mat1.shape[0], 1)
-    for m in numba.prange(M):
-        y = Y[m].copy()
-        s1 = np.empty(D)
-        s2 = np.empty(D)
-        u = np.empty(D)
+    nblk = (M + BLOCK - 1) // BLOCK
+    for blk in numba.prange(nblk):
+        m0 = blk * BLOCK
+        nb = min(M, m0 + BLOCK) - m0
+        y = Y[m0:m0 + nb].copy()
+        s1 = np.empty((nb, D))
+        s2 = np.empty((nb, D))
+        u = np.empty((nb, D))
         buf = np.empty(nbuf)
-        kt = _traj_key(skey, traj0 + m)
+        kt = np.empty(nb, dtype=np.uint64)
+        for b in range(nb):
+            kt[b] = _traj_key(skey, traj0 + m0 + b)
         for l in range(l0, l1):
-            _score(kind, y, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, s1)
-            if stages == 2:
-                for j in range(D):
-                    u[j] = coef[l, 0] * y[j] + coef[l, 1] * s1[j]
-                _score(kind, u, l + 1, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, s2)
-                for j in range(D):
-                    y[j] = (coef[l, 2] * y[j] + coef[l, 3] * s1[j] + coef[l, 4] * u[j]
-                            + coef[l, 5] * s2[j])
-            elif stochastic:
-                for j in range(D):
-                    y[j] = coef[l, 2] * y[j] + coef[l, 3] * s1[j] + coef[l, 6] * _normal(kt, l, j)
-            else:
-                for j in range(D):
-                    y[j] = coef[l, 2] * y[j] + coef[l, 3] * s1[j]
-        for j in range(D):
-            Y[m, j] = y[j]
+            if stochastic and stages == 1:
+                # the block's normals first: independent of each other, so they overlap
+                for b in range(nb):
+                    for j in range(D):
+                        u[b, j] = _normal(kt[b], l, j)
+            for b in range(nb):
+                _score(kind, y, b, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, s1)
+                if stages == 2:
+                    for j in range(D):
+                        u[b, j] = coef[l, 0] * y[b, j] + coef[l, 1] * s1[b, j]
+                    _score(kind, u, b, l + 1, a, h, mat1, mat2, mat3, vec1, vec2, act, param,
+                           buf, s2)
+                    for j in range(D):
+                        y[b, j] = (coef[l, 2] * y[b, j] + coef[l, 3] * s1[b, j]
+                                   + coef[l, 4] * u[b, j] + coef[l, 5] * s2[b, j])
+                elif stochastic:
+                    for j in range(D):
+                        y[b, j] = (coef[l, 2] * y[b, j] + coef[l, 3] * s1[b, j]
+                                   + coef[l, 6] * u[b, j])
+                else:
+                    for j in range(D):
+                        y[b, j] = coef[l, 2] * y[b, j] + coef[l, 3] * s1[b, j]
+        for b in range(nb):
+            for j in range(D):
+                Y[m0 + b, j] = y[b, j]
 
 
 def run_numba(Y, traj0, l0, l1, coef, a, h, spec, skey, stochastic, stages):

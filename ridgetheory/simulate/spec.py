@@ -37,7 +37,7 @@ class KernelSpec:
     empirical: mat1 = data (n, D), mat2 = data.T (D, n), vec1 = |x_i|^2 (n,),
     vec2 = [cut] (log-weight below the anchor under which a term is skipped).
     gmm: mat1 = means (K, D), mat2 = a_t^2 v + h_t and mat3 its log on the grid (L + 1, K),
-    vec1 = variances (K,), vec2 = log weights (K,).
+    vec1 = [cut] (as for empirical), vec2 = log weights (K,).
     rf: mat1 = Wx (p, D), mat2 = A_eff (D, p), mat3 = offset(t_l) on the grid (L + 1, p).
     """
 
@@ -96,6 +96,7 @@ def kernel_spec(score: Any, kind: str, grid: np.ndarray) -> KernelSpec:
     if kind == "empirical":
         data = _c(score.data)
         # exp(cut) * n < 2^-60: terms that far below the anchor are skipped by the kernels
+        # (cut > -88 for any n < 1e19, the domain of the numba kernel's exp)
         cut = -60.0 * np.log(2.0) - np.log(data.shape[0])
         return KernelSpec(0, data, mat2=_c(data.T), vec1=_c(np.einsum("nd,nd->n", data, data)),
                           vec2=np.array([cut]))
@@ -103,8 +104,9 @@ def kernel_spec(score: Any, kind: str, grid: np.ndarray) -> KernelSpec:
         # a^2 v + h and its log per grid time, computed once as GaussianMixture._parts does
         a = score.process.alpha(grid)[:, None]
         svar = a**2 * score.variances[None, :] + score.process.h(grid)[:, None]
+        cut = -60.0 * np.log(2.0) - np.log(score.n_components)
         return KernelSpec(1, _c(score.means), mat2=_c(svar), mat3=_c(np.log(svar)),
-                          vec1=_c(score.variances), vec2=_c(score._logw))
+                          vec1=np.array([cut]), vec2=_c(score._logw))
     Wx, A = _c(score.Wx), _c(score.A_eff)
     p, D = Wx.shape
     if A.shape != (D, p):
