@@ -153,26 +153,9 @@ def memorization_fraction(samples: np.ndarray, train: np.ndarray, *, ratio: floa
             "nearest": idx}
 
 
-def _em_fallback(model, process, n, grid, seed, save_idx, progress):
-    """Euler-Maruyama ``y <- y + (y + 2 s) dt + sqrt(2 dt) xi`` (OU) if rt.simulate is absent."""
-    rng = np.random.default_rng(seed)
-    y = rng.standard_normal((n, model.dim))
-    states = [y.copy()] if 0 in save_idx else []
-    for l in range(len(grid) - 1):
-        dt = grid[l] - grid[l + 1]
-        y = y + (y + 2.0 * model.score(y, grid[l])) * dt + np.sqrt(2 * dt) * rng.standard_normal(
-            y.shape)
-        if l + 1 in save_idx:
-            states.append(y.copy())
-    return np.stack(states), grid[np.asarray(sorted(save_idx))]
-
-
 def _sample(model, process, n, grid, seed, save_times, progress, backend="numpy"):
-    try:
-        from ..simulate import simulate
-    except ImportError:  # pragma: no cover - only before the integrators land
-        idx = {int(np.argmin(np.abs(grid - s))) for s in save_times}
-        return _em_fallback(model, process, n, grid, seed, idx, progress)
+    from ..simulate import simulate
+
     out = simulate(model, process, n=n, grid=grid, method="em", backend=backend, seed=seed,
                    save_at=save_times, progress=progress)
     return np.asarray(out.states), np.asarray(out.times)
@@ -596,10 +579,12 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     k = min(p["n_images"], len(sub))
     order = np.argsort(dist)
     for what, pick in (("near_ridge", order[:k]), ("far_ridge", order[::-1][:k])):
+        where = "nearest to" if what == "near_ridge" else "farthest from"
         zs = ys[pick] / a_min
         _, _, idx = nearest_two(zs, lat)
         _image_grid(ctx.out_dir / f"mnist_latent_{what}.png", vae.decode(zs * scale), images[idx],
-                    f"samples {what.replace('_', ' ')} (top) and nearest training image")
+                    f"samples {where} the {claim_dim}-ridge (top), nearest training image "
+                    "(bottom)")
         result.figures.append(f"mnist_latent_{what}.png")
     result.timings.update({f"stage_{k2}": v for k2, v in st.timings.items()})
     result.timings["total"] = time.perf_counter() - t_all

@@ -88,8 +88,7 @@ class ScoreMLP(nn.Module):
         super().__init__()
         where = "ScoreMLP"
         dim = check_int(dim, "dim", where, low=1)
-        widths = [check_int(int(w) if not isinstance(w, bool) else w, "hidden", where, low=1)
-                  for w in hidden]
+        widths = [check_int(w, "hidden", where, low=1) for w in hidden]
         if not widths:
             raise RidgeTheoryError(f"`hidden` passed to {where} must list at least one width.")
         check_choice(activation, "activation", where, tuple(_ACTIVATIONS))

@@ -130,7 +130,11 @@ class RandomFeatureModel:
     # -- features ---------------------------------------------------------------------
     def _offset(self, t: np.ndarray) -> np.ndarray:
         """``W_tau phi(t) + b`` for clean times (L,), shape (L, p)."""
-        return time_embedding(t, self.K, self.T) @ self.W_tau.T + self.b
+        # batches usually share one time (sampler steps): embed each distinct time once
+        uniq, inv = np.unique(t, return_inverse=True)
+        if uniq.size == t.size:
+            return time_embedding(t, self.K, self.T) @ self.W_tau.T + self.b
+        return (time_embedding(uniq, self.K, self.T) @ self.W_tau.T + self.b)[inv.reshape(-1)]
 
     def offset(self, t: Any) -> np.ndarray:
         """Time part of the pre-activation, ``W_tau phi(t) + b``.
