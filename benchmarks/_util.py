@@ -16,7 +16,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> dict[str, float]:
-    """Run ``fn`` ``warmup`` times untimed, then ``repeats`` times; return median/min/max seconds."""
+    """Run ``fn`` ``warmup`` times untimed, then ``repeats`` times; median/min/max seconds."""
     for _ in range(warmup):
         fn()
     times = []
@@ -24,16 +24,24 @@ def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> dic
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "repeats": repeats}
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "repeats": repeats,
+    }
 
 
 def environment() -> dict[str, Any]:
     import numpy
 
-    env = {"python": platform.python_version(), "numpy": numpy.__version__,
-           "machine": platform.machine(), "cpus": os.cpu_count(),
-           "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    env = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     try:
         import numba
 

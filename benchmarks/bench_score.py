@@ -41,20 +41,36 @@ def main() -> None:
         x = rng.normal(size=(M, D)) * 1.5
         p = rt.SmoothedEmpirical(data, memory_budget=args.budget_mib * 2**20)
         repeats = 3 if M * n <= 1e8 else 1
-        timing = median_time(lambda p=p, x=x: p.score(x, 0.3), repeats=repeats,
-                             warmup=1 if repeats > 1 else 0)
+        timing = median_time(
+            lambda p=p, x=x: p.score(x, 0.3), repeats=repeats, warmup=1 if repeats > 1 else 0
+        )
         tracemalloc.start()
         p.score(x[: min(M, 20_000)], 0.3)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        row = {"M": M, "n": n, "D": D, **timing,
-               "pairs_per_s": M * n / timing["median_s"],
-               "peak_mib_20k_queries": peak / 2**20}
+        row = {
+            "M": M,
+            "n": n,
+            "D": D,
+            **timing,
+            "pairs_per_s": M * n / timing["median_s"],
+            "peak_mib_20k_queries": peak / 2**20,
+        }
         rows.append(row)
-        print(f"M={M:>7} n={n:>6} D={D:>3}: {row['pairs_per_s']:.3e} pairs/s, "
-              f"median {timing['median_s']:.3f} s, peak {row['peak_mib_20k_queries']:.1f} MiB")
-    path = write_json("bench_score", {"benchmark": "score throughput", "env": environment(),
-                                      "budget_mib": args.budget_mib, "rows": rows}, args.out)
+        print(
+            f"M={M:>7} n={n:>6} D={D:>3}: {row['pairs_per_s']:.3e} pairs/s, "
+            f"median {timing['median_s']:.3f} s, peak {row['peak_mib_20k_queries']:.1f} MiB"
+        )
+    path = write_json(
+        "bench_score",
+        {
+            "benchmark": "score throughput",
+            "env": environment(),
+            "budget_mib": args.budget_mib,
+            "rows": rows,
+        },
+        args.out,
+    )
     print(f"wrote {path}")
 
 

@@ -1,29 +1,25 @@
 """ridgetheory: the ridge-manifold theory of diffusion-model generalization, executable.
 
-The public API is listed here explicitly; see ``docs/`` for one page per concept.
+The public API is listed here explicitly; see ``docs/`` for one page per concept. The
+submodules ``symbolic`` (sympy), ``nn`` and ``datasets`` (torch, MNIST) are imported on
+demand: ``import ridgetheory.symbolic``.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import grids
+from . import grids, measure, predict
 from ._checks import RidgeTheoryError
 from .backend import BackendUnavailable, backend_status
 from .densities import GaussianMixture, SmoothedEmpirical
+from .error_profile import ErrorProfile, error_profile
+from .injected import InjectedError
 from .processes import OU, VE, AbstractProcess, VPCosine, VPLinear
 from .protocol import AbstractDensity, AbstractScoreModel
-
-# --- ridge engine (issue 3) ---
-from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet
-# --- random-feature model (issue 5) ---
-from .error_profile import ErrorProfile, error_profile
 from .random_features import RandomFeatureFit, RandomFeatureModel, RandomFeatureScore
-# --- integrators (issue 6) ---
+from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet
 from .simulate import Trajectories, compare_backends, sample_pt, simulate
-# --- predictions (issue 7) ---
-from . import measure, predict
-from .injected import InjectedError
 
 try:
     __version__ = version("ridgetheory")
@@ -32,6 +28,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "__version__",
+    # foundation
     "grids",
     "RidgeTheoryError",
     "BackendUnavailable",
@@ -45,24 +42,24 @@ __all__ = [
     "AbstractDensity",
     "SmoothedEmpirical",
     "GaussianMixture",
-    # --- ridge engine (issue 3) ---
+    # ridge engine
     "Ridge",
     "RidgeFrames",
     "RidgeProjection",
     "RidgeSet",
     "RidgeCurve",
-    # --- random-feature model (issue 5) ---
+    # random-feature model and error profiles
     "RandomFeatureModel",
     "RandomFeatureFit",
     "RandomFeatureScore",
     "error_profile",
     "ErrorProfile",
-    # --- integrators (issue 6) ---
+    # integrators
     "simulate",
     "Trajectories",
     "sample_pt",
     "compare_backends",
-    # --- predictions (issue 7) ---
+    # predictions and measurements
     "predict",
     "measure",
     "InjectedError",

@@ -90,15 +90,23 @@ def check_points(
     arr2 = arr[None, :] if single else arr
     if arr2.shape[1] != dim:
         raise _fail(
-            name, where, f"of shape (M, {dim}) or ({dim},) to match the data dimension",
+            name,
+            where,
+            f"of shape (M, {dim}) or ({dim},) to match the data dimension",
             f"shape {arr.shape}",
         )
     return arr2, single
 
 
 def check_times(
-    t: Any, name: str, where: str, m: int, single: bool, dtype: np.dtype | type = np.float64,
-    *, positive: bool = True,
+    t: Any,
+    name: str,
+    where: str,
+    m: int,
+    single: bool,
+    dtype: np.dtype | type = np.float64,
+    *,
+    positive: bool = True,
 ) -> np.ndarray:
     """Return times as an (M,) array for ``m`` query points.
 
@@ -110,7 +118,9 @@ def check_times(
         if single:
             raise _fail(name, where, "a scalar when x is a single (D,) point", f"shape {arr.shape}")
         if arr.shape[0] != m:
-            raise _fail(name, where, f"a scalar or of shape ({m},) to match x", f"shape {arr.shape}")
+            raise _fail(
+                name, where, f"a scalar or of shape ({m},) to match x", f"shape {arr.shape}"
+            )
     if positive and arr.size and np.any(arr <= 0):
         bad = arr.reshape(-1)[np.argmax(arr.reshape(-1) <= 0)]
         raise _fail(name, where, "finite and > 0", f"{_show(float(bad))}")
@@ -140,17 +150,17 @@ def check_scalar(
         parts.append(f"> {low}" if low_open else f">= {low}")
     if high is not None:
         parts.append(f"< {high}" if high_open else f"<= {high}")
-    bad = (
-        (low is not None and (v <= low if low_open else v < low))
-        or (high is not None and (v >= high if high_open else v > high))
+    bad = (low is not None and (v <= low if low_open else v < low)) or (
+        high is not None and (v >= high if high_open else v > high)
     )
     if bad:
         raise _fail(name, where, " and ".join(parts), _show(value))
     return v
 
 
-def check_int(value: Any, name: str, where: str, *, low: int | None = None,
-              high: int | None = None) -> int:
+def check_int(
+    value: Any, name: str, where: str, *, low: int | None = None, high: int | None = None
+) -> int:
     """Return an integer (bool and float are rejected, not truncated)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise _fail(name, where, "an integer", _show(value))

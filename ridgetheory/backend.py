@@ -55,8 +55,11 @@ def _numba_status() -> BackendStatus:
     except Exception as exc:  # ImportError or a broken llvmlite
         return BackendStatus("numba", False, None, f"numba cannot be imported: {exc}")
     return BackendStatus(
-        "numba", True, numba.__version__, f"{numba.config.NUMBA_NUM_THREADS} threads "
-        f"({numba.config.THREADING_LAYER} threading layer)"
+        "numba",
+        True,
+        numba.__version__,
+        f"{numba.config.NUMBA_NUM_THREADS} threads "
+        f"({numba.config.THREADING_LAYER} threading layer)",
     )
 
 
@@ -65,8 +68,12 @@ def _cupy_status() -> BackendStatus:
     try:
         import cupy
     except Exception as exc:
-        return BackendStatus("cupy", False, None, f"cupy cannot be imported ({exc}); "
-                             "install the extra: pip install 'ridgetheory[gpu]'")
+        return BackendStatus(
+            "cupy",
+            False,
+            None,
+            f"cupy cannot be imported ({exc}); install the extra: pip install 'ridgetheory[gpu]'",
+        )
     try:
         n = cupy.cuda.runtime.getDeviceCount()
         if n < 1:

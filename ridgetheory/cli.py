@@ -26,8 +26,11 @@ __all__ = ["main"]
 
 FIGURES = {
     "ridge-two-mode": ("ridgetheory.ridge.demo", "two_mode_figure", "ridge_two_mode.png"),
-    "rf-error-vs-tau": ("ridgetheory.random_features.demo", "error_vs_tau_figure",
-                        "rf_error_vs_tau.png"),
+    "rf-error-vs-tau": (
+        "ridgetheory.random_features.demo",
+        "error_vs_tau_figure",
+        "rf_error_vs_tau.png",
+    ),
 }
 
 
@@ -49,8 +52,7 @@ def _info(args: argparse.Namespace) -> int:
     }
     for name in ("numba", "cupy"):
         st = backend_status(name)
-        rows[name] = (f"{st.version} ({st.detail})" if st.available
-                      else f"unavailable: {st.detail}")
+        rows[name] = f"{st.version} ({st.detail})" if st.available else f"unavailable: {st.detail}"
     try:
         import torch
 
@@ -111,11 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_info)
 
     p = sub.add_parser("validate", help="run the validation suite and write a report")
-    p.add_argument("configs", nargs="*", metavar="CONFIG",
-                   help="experiment names or TOML paths (default: the whole suite)")
+    p.add_argument(
+        "configs",
+        nargs="*",
+        metavar="CONFIG",
+        help="experiment names or TOML paths (default: the whole suite)",
+    )
     p.add_argument("--quick", action="store_true", help="small sizes (minutes on two cores)")
-    p.add_argument("--out", default="ridgetheory-report", metavar="DIR",
-                   help="output directory (default: ridgetheory-report)")
+    p.add_argument(
+        "--out",
+        default="ridgetheory-report",
+        metavar="DIR",
+        help="output directory (default: ridgetheory-report)",
+    )
     p.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=_validate)
@@ -129,8 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     f = dsub.add_parser("fetch", help="fetch a data set into the cache")
     f.add_argument("dataset", choices=["mnist"])
-    f.add_argument("--cache-dir", default=None, help="cache directory (default: $RIDGETHEORY_DATA "
-                   "or the per-user cache)")
+    f.add_argument(
+        "--cache-dir",
+        default=None,
+        help="cache directory (default: $RIDGETHEORY_DATA or the per-user cache)",
+    )
     f.add_argument("--force", action="store_true", help="fetch again even if cached")
     f.set_defaults(func=_data)
     return parser

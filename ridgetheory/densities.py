@@ -239,12 +239,14 @@ class GaussianMixture(AbstractDensity):
         K, self.dim = self.means.shape
         if self.dim < 1:
             raise RidgeTheoryError(
-                f"`means` passed to {where} must have at least one column; got shape {self.means.shape}."
+                f"`means` passed to {where} must have at least one column; "
+                f"got shape {self.means.shape}."
             )
         v = check_array(variances, "variances", where, ndim=1, dtype=np.float64)
         if v.shape != (K,):
             raise RidgeTheoryError(
-                f"`variances` passed to {where} must have shape ({K},) to match means; got shape {v.shape}."
+                f"`variances` passed to {where} must have shape ({K},) to match means; "
+                f"got shape {v.shape}."
             )
         if np.any(v <= 0):
             raise RidgeTheoryError(
@@ -256,7 +258,8 @@ class GaussianMixture(AbstractDensity):
             w = check_array(weights, "weights", where, ndim=1, dtype=np.float64)
             if w.shape != (K,):
                 raise RidgeTheoryError(
-                    f"`weights` passed to {where} must have shape ({K},) to match means; got shape {w.shape}."
+                    f"`weights` passed to {where} must have shape ({K},) to match means; "
+                    f"got shape {w.shape}."
                 )
             if np.any(w < 0):
                 raise RidgeTheoryError(
@@ -321,7 +324,9 @@ class GaussianMixture(AbstractDensity):
 
     def _posterior_covariance(self, x, t):
         out = np.empty((x.shape[0], self.dim, self.dim), dtype=self.dtype)
-        for sl in _chunks(x.shape[0], self._rows() + 8 * self.n_components * self.dim, self.memory_budget):
+        for sl in _chunks(
+            x.shape[0], self._rows() + 8 * self.n_components * self.dim, self.memory_budget
+        ):
             a, h, s, diff, logits = self._parts(x[sl], t[sl])
             r, W, k, _ = anchored_softmax(logits)
             g = full_weights(r, W, k)

@@ -86,7 +86,5 @@ def check_grid(grid: object, where: str, name: str = "grid") -> np.ndarray:
             f"got {g[k]} then {g[k + 1]} at index {k}."
         )
     if g[-1] <= 0:
-        raise RidgeTheoryError(
-            f"`{name}` passed to {where} must end at t_min > 0; got {g[-1]}."
-        )
+        raise RidgeTheoryError(f"`{name}` passed to {where} must end at t_min > 0; got {g[-1]}.")
     return g

@@ -111,7 +111,9 @@ class InjectedError(AbstractScoreModel):
         self.normal_size, self.tangent_size = normal, tangent
         D = self.dim
         self.normal_direction = self._direction(normal_direction, np.eye(D)[-1], "normal_direction")
-        self.tangent_direction = self._direction(tangent_direction, np.eye(D)[0], "tangent_direction")
+        self.tangent_direction = self._direction(
+            tangent_direction, np.eye(D)[0], "tangent_direction"
+        )
         self.undetermined_calls = 0
 
     def _direction(self, value, default, name):
@@ -126,8 +128,10 @@ class InjectedError(AbstractScoreModel):
         return v / np.linalg.norm(v)
 
     def __repr__(self) -> str:
-        return (f"InjectedError({self.density!r}, d={self.ridge.dim}, normal={self.normal_size!r}, "
-                f"tangent={self.tangent_size!r}, units={self.units!r})")
+        return (
+            f"InjectedError({self.density!r}, d={self.ridge.dim}, normal={self.normal_size!r}, "
+            f"tangent={self.tangent_size!r}, units={self.units!r})"
+        )
 
     def error(self, x: Any, t: Any) -> np.ndarray:
         """The designed score error ``e(x, t)``, shape as ``x``."""

@@ -11,8 +11,9 @@ from ._checks import RidgeTheoryError, check_array, check_int, check_scalar, che
 __all__ = ["nearest_training", "memorization_fraction", "mode_counts"]
 
 
-def nearest_training(samples: Any, train: Any, k: int = 2,
-                     chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def nearest_training(
+    samples: Any, train: Any, k: int = 2, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest training points of each sample (exact, chunked over samples).
 
     Parameters
@@ -33,28 +34,38 @@ def nearest_training(samples: Any, train: Any, k: int = 2,
     Y = check_array(train, "train", where, ndim=2, min_rows=1)
     k = check_int(k, "k", where, low=1, high=Y.shape[0])
     if X.shape[1] != Y.shape[1]:
-        raise RidgeTheoryError(f"`train` passed to {where} must have {X.shape[1]} columns; "
-                               f"got shape {Y.shape}.")
+        raise RidgeTheoryError(
+            f"`train` passed to {where} must have {X.shape[1]} columns; got shape {Y.shape}."
+        )
     idx = np.empty((len(X), k), dtype=np.int64)
     dist = np.empty((len(X), k))
     yy = np.einsum("nd,nd->n", Y, Y)
     for s in range(0, len(X), chunk):
-        xs = X[s:s + chunk]
+        xs = X[s : s + chunk]
         d2 = np.einsum("md,md->m", xs, xs)[:, None] - 2 * xs @ Y.T + yy[None, :]
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < Y.shape[0] else \
-            np.tile(np.arange(Y.shape[0]), (len(xs), 1))
+        part = (
+            np.argpartition(d2, k - 1, axis=1)[:, :k]
+            if k < Y.shape[0]
+            else np.tile(np.arange(Y.shape[0]), (len(xs), 1))
+        )
         rows = np.arange(len(xs))[:, None]
         order = np.argsort(d2[rows, part], axis=1)
         sel = part[rows, order]
-        idx[s:s + chunk] = sel
+        idx[s : s + chunk] = sel
         # exact distances for the selected pairs (the expanded form above can cancel)
-        dist[s:s + chunk] = np.linalg.norm(xs[:, None, :] - Y[sel], axis=2)
+        dist[s : s + chunk] = np.linalg.norm(xs[:, None, :] - Y[sel], axis=2)
     return idx, dist
 
 
-def memorization_fraction(samples: Any, train: Any, *, ratio: float = 1.0 / 3.0,
-                          n_boot: int = 1000, level: float = 0.95,
-                          seed: int = 0) -> dict[str, float]:
+def memorization_fraction(
+    samples: Any,
+    train: Any,
+    *,
+    ratio: float = 1.0 / 3.0,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
     """Share of samples whose nearest / second-nearest training distance is below ``ratio``.
 
     The criterion of Bonnaire et al. (2025); a bootstrap over samples gives the interval.
@@ -88,16 +99,16 @@ def memorization_fraction(samples: Any, train: Any, *, ratio: float = 1.0 / 3.0,
     seed = check_seed(seed, where)
     Y = check_array(train, "train", where, ndim=2)
     if Y.shape[0] < 2:
-        raise RidgeTheoryError(f"`train` passed to {where} must hold at least 2 points; "
-                               f"got shape {Y.shape}.")
+        raise RidgeTheoryError(
+            f"`train` passed to {where} must hold at least 2 points; got shape {Y.shape}."
+        )
     _, dist = nearest_training(samples, Y, k=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         mem = (dist[:, 0] < ratio * dist[:, 1]).astype(np.float64)
     rng = np.random.default_rng(seed)
     boots = mem[rng.integers(0, len(mem), size=(n_boot, len(mem)))].mean(axis=1)
     lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return {"fraction": float(mem.mean()), "low": float(lo), "high": float(hi),
-            "n": int(len(mem))}
+    return {"fraction": float(mem.mean()), "low": float(lo), "high": float(hi), "n": int(len(mem))}
 
 
 def mode_counts(samples: Any, centres: Any, radius: float = 0.5) -> np.ndarray:

@@ -38,7 +38,9 @@ class AbstractProcess(ABC):
     def _t(self, t: Any, name: str) -> np.ndarray:
         arr = check_array(t, "t", f"{type(self).__name__}.{name}")
         if arr.size and (np.any(arr <= 0) or np.any(arr > self.t_max)):
-            bad = arr.reshape(-1)[np.argmax((arr.reshape(-1) <= 0) | (arr.reshape(-1) > self.t_max))]
+            bad = arr.reshape(-1)[
+                np.argmax((arr.reshape(-1) <= 0) | (arr.reshape(-1) > self.t_max))
+            ]
             raise RidgeTheoryError(
                 f"`t` passed to {type(self).__name__}.{name} must be in (0, {self.t_max}]; "
                 f"got {float(bad)}."

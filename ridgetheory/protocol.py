@@ -94,13 +94,17 @@ class AbstractScoreModel(ABC):
     # -- defaults by Tweedie's identity --------------------------------------------------
     def _score(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         if type(self)._denoiser is AbstractScoreModel._denoiser:
-            raise NotImplementedError(f"{type(self).__name__} implements neither _score nor _denoiser")
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither _score nor _denoiser"
+            )
         h = self.process._h(t).astype(x.dtype)
         return (self._denoiser(x, t) - x) / h[:, None]
 
     def _denoiser(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         if type(self)._score is AbstractScoreModel._score:
-            raise NotImplementedError(f"{type(self).__name__} implements neither _score nor _denoiser")
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither _score nor _denoiser"
+            )
         h = self.process._h(t).astype(x.dtype)
         return x + h[:, None] * self._score(x, t)
 

@@ -81,15 +81,21 @@ def processes(include_bounded: bool = True) -> st.SearchStrategy[AbstractProcess
     return st.one_of(*options)
 
 
-def times(process: AbstractProcess | None = None, low: float = 0.02,
-          high: float = 3.0) -> st.SearchStrategy[float]:
+def times(
+    process: AbstractProcess | None = None, low: float = 0.02, high: float = 3.0
+) -> st.SearchStrategy[float]:
     """Diffusion times in [low, min(high, 0.9 * process.t_max)]."""
-    top = high if process is None or not np.isfinite(process.t_max) else min(high, 0.9 * process.t_max)
+    top = (
+        high
+        if process is None or not np.isfinite(process.t_max)
+        else min(high, 0.9 * process.t_max)
+    )
     return st.floats(low, top, allow_nan=False, allow_infinity=False)
 
 
-def query_points(dim: int, min_rows: int = 1, max_rows: int = 6,
-                 scale: float = 6.0) -> st.SearchStrategy[np.ndarray]:
+def query_points(
+    dim: int, min_rows: int = 1, max_rows: int = 6, scale: float = 6.0
+) -> st.SearchStrategy[np.ndarray]:
     """Query points: float64 arrays of shape (M, dim)."""
     return st.integers(min_rows, max_rows).flatmap(
         lambda m: hnp.arrays(np.float64, (m, dim), elements=coordinates(scale))
@@ -97,16 +103,23 @@ def query_points(dim: int, min_rows: int = 1, max_rows: int = 6,
 
 
 @st.composite
-def densities(draw, max_points: int = 6, max_dim: int = 3,
-              process: AbstractProcess | None = None) -> SmoothedEmpirical:
+def densities(
+    draw, max_points: int = 6, max_dim: int = 3, process: AbstractProcess | None = None
+) -> SmoothedEmpirical:
     """SmoothedEmpirical densities over drawn data sets (OU unless ``process`` is given)."""
     data = draw(datasets(max_points=max_points, max_dim=max_dim))
     return SmoothedEmpirical(data, OU() if process is None else process)
 
 
 @st.composite
-def density_and_queries(draw, max_points: int = 6, max_dim: int = 3, max_rows: int = 5,
-                        low: float = 0.02, high: float = 3.0):
+def density_and_queries(
+    draw,
+    max_points: int = 6,
+    max_dim: int = 3,
+    max_rows: int = 5,
+    low: float = 0.02,
+    high: float = 3.0,
+):
     """A tuple ``(density, x, t)`` with matching dimension: x (M, D), t a float."""
     p = draw(densities(max_points=max_points, max_dim=max_dim))
     x = draw(query_points(p.dim, max_rows=max_rows))

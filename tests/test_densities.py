@@ -22,8 +22,9 @@ def brute_log_prob(data, proc, x, t):
 
 
 def fd_grad(f, x, eps):
-    return np.stack([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(x.shape[1])],
-                    axis=-1)
+    return np.stack(
+        [(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(x.shape[1])], axis=-1
+    )
 
 
 @given(density_and_queries())
@@ -47,8 +48,9 @@ def test_weights_permute_with_the_data(case, rnd):
 @given(density_and_queries())
 def test_log_prob_matches_brute_force(case):
     p, x, t = case
-    np.testing.assert_allclose(p.log_prob(x, t), brute_log_prob(p.data, p.process, x, t),
-                               rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(
+        p.log_prob(x, t), brute_log_prob(p.data, p.process, x, t), rtol=1e-10, atol=1e-8
+    )
 
 
 @given(density_and_queries(low=0.2))
@@ -85,8 +87,11 @@ def test_hessian_equals_direct_formula(case):
     g = p.weights(x, t)
     d = x[:, None, :] - a * p.data[None]
     s = p.score(x, t)
-    ref = (np.einsum("mn,mni,mnj->mij", g, d, d) / h**2 - np.eye(p.dim) / h
-           - s[:, :, None] * s[:, None, :])
+    ref = (
+        np.einsum("mn,mni,mnj->mij", g, d, d) / h**2
+        - np.eye(p.dim) / h
+        - s[:, :, None] * s[:, None, :]
+    )
     H = p.hessian(x, t)
     scale = np.abs(d).max() ** 2 / h**2 + 1 / h
     np.testing.assert_allclose(H, ref, atol=1e-11 * scale)
@@ -112,12 +117,17 @@ def test_single_point_score_is_exact(proc, data, draw):
     p = rt.SmoothedEmpirical(data, proc)
     a, h = float(proc.alpha(t)), float(proc.h(t))
     np.testing.assert_allclose(p.score(x, t), (a * data[0] - x) / h, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(p.hessian(x, t), np.broadcast_to(-np.eye(p.dim) / h, (len(x), p.dim, p.dim)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        p.hessian(x, t), np.broadcast_to(-np.eye(p.dim) / h, (len(x), p.dim, p.dim)), rtol=1e-12
+    )
 
 
-@given(st.floats(0.5, 5.0), st.integers(2, 5), st.floats(0.01, 3.0),
-       st.lists(st.floats(-8, 8), min_size=1, max_size=4))
+@given(
+    st.floats(0.5, 5.0),
+    st.integers(2, 5),
+    st.floats(0.01, 3.0),
+    st.lists(st.floats(-8, 8), min_size=1, max_size=4),
+)
 def test_two_points_score_on_axis_has_no_off_axis_component(c, D, t, u):
     data = np.zeros((2, D))
     data[:, 0] = [-c, c]
@@ -128,8 +138,9 @@ def test_two_points_score_on_axis_has_no_off_axis_component(c, D, t, u):
     assert np.all(s[:, 1:] == 0.0)
     # and on the axis the score is the 1-D closed form: (a c tanh(a c u / h) - u) / h
     a, h = np.exp(-t), -np.expm1(-2 * t)
-    np.testing.assert_allclose(s[:, 0], (a * c * np.tanh(a * c * np.array(u) / h) - u) / h,
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        s[:, 0], (a * c * np.tanh(a * c * np.array(u) / h) - u) / h, rtol=1e-10, atol=1e-10
+    )
 
 
 @given(density_and_queries(max_dim=2))
@@ -152,12 +163,18 @@ def test_gaussian_mixture_closed_form_and_fd():
     t = 0.4
     a, h = np.exp(-t), -np.expm1(-2 * t)
     var = a**2 * np.array([0.3, 1.0, 2.0]) + h
-    dens = sum(w * np.exp(-((x - a * m) ** 2).sum(1) / (2 * v)) / (2 * np.pi * v)
-               for w, m, v in zip([0.2, 0.5, 0.3], means, var, strict=True))
+    dens = sum(
+        w * np.exp(-((x - a * m) ** 2).sum(1) / (2 * v)) / (2 * np.pi * v)
+        for w, m, v in zip([0.2, 0.5, 0.3], means, var, strict=True)
+    )
     np.testing.assert_allclose(gm.log_prob(x, t), np.log(dens), rtol=1e-12)
     eps = 1e-5
-    np.testing.assert_allclose(fd_grad(lambda z: gm.log_prob(z, t), x, eps), gm.score(x, t), atol=1e-7)
-    np.testing.assert_allclose(fd_grad(lambda z: gm.score(z, t), x, eps), gm.hessian(x, t), atol=1e-7)
+    np.testing.assert_allclose(
+        fd_grad(lambda z: gm.log_prob(z, t), x, eps), gm.score(x, t), atol=1e-7
+    )
+    np.testing.assert_allclose(
+        fd_grad(lambda z: gm.score(z, t), x, eps), gm.hessian(x, t), atol=1e-7
+    )
     # Tweedie: the denoiser is x + h s
     np.testing.assert_allclose(gm.denoiser(x, t), x + h * gm.score(x, t), rtol=1e-12)
 
@@ -194,8 +211,9 @@ def test_chunking_does_not_change_results():
     small = rt.SmoothedEmpirical(data, memory_budget=5000)  # a few rows per chunk
     # BLAS may block a GEMM differently for different row counts: equal up to round-off
     for name in ("score", "denoiser", "log_prob", "weights", "hessian"):
-        np.testing.assert_allclose(getattr(small, name)(x, t), getattr(big, name)(x, t),
-                                   rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(
+            getattr(small, name)(x, t), getattr(big, name)(x, t), rtol=1e-12, atol=1e-13
+        )
 
 
 def test_float32_agrees_with_float64():
@@ -240,24 +258,62 @@ def test_large_query_set_runs_within_memory_budget():
 
 
 BAD = [
-    (lambda: rt.SmoothedEmpirical(np.array([[0.0, np.nan]])), "`data` passed to SmoothedEmpirical must be finite"),
-    (lambda: rt.SmoothedEmpirical(np.zeros((0, 2))), "`data` passed to SmoothedEmpirical must be non-empty"),
-    (lambda: rt.SmoothedEmpirical(np.zeros(3)), "`data` passed to SmoothedEmpirical must be an array of rank 2"),
+    (
+        lambda: rt.SmoothedEmpirical(np.array([[0.0, np.nan]])),
+        "`data` passed to SmoothedEmpirical must be finite",
+    ),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros((0, 2))),
+        "`data` passed to SmoothedEmpirical must be non-empty",
+    ),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros(3)),
+        "`data` passed to SmoothedEmpirical must be an array of rank 2",
+    ),
     (lambda: rt.SmoothedEmpirical(np.zeros((2, 2)), process="ou"), "`process`"),
     (lambda: rt.SmoothedEmpirical(np.zeros((2, 2)), dtype=np.int32), "`dtype`"),
     (lambda: rt.SmoothedEmpirical(np.array([["a", "b"]])), "real numeric"),
-    (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(3), 0.1), r"must be of shape \(M, 2\)"),
-    (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(2), -0.1), "`t` passed to SmoothedEmpirical.score must be finite and > 0; got -0.1"),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(3), 0.1),
+        r"must be of shape \(M, 2\)",
+    ),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(2), -0.1),
+        "`t` passed to SmoothedEmpirical.score must be finite and > 0; got -0.1",
+    ),
     (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(2), np.inf), "`t`.*finite"),
-    (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros((3, 2)), np.ones(2)), r"shape \(3,\)"),
-    (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(2), np.ones(2)), "scalar when x is a single"),
-    (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).hessian(np.array([np.inf, 0]), 0.1), "`x` passed to SmoothedEmpirical.hessian must be finite"),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros((3, 2)), np.ones(2)),
+        r"shape \(3,\)",
+    ),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros(2), np.ones(2)),
+        "scalar when x is a single",
+    ),
+    (
+        lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).hessian(np.array([np.inf, 0]), 0.1),
+        "`x` passed to SmoothedEmpirical.hessian must be finite",
+    ),
     (lambda: rt.SmoothedEmpirical(np.zeros((2, 2))).score(np.zeros((1, 1, 2)), 0.1), "rank 1 or 2"),
-    (lambda: rt.GaussianMixture(np.zeros((2, 2)), np.array([1.0, 0.0])), "`variances` passed to GaussianMixture must be > 0"),
+    (
+        lambda: rt.GaussianMixture(np.zeros((2, 2)), np.array([1.0, 0.0])),
+        "`variances` passed to GaussianMixture must be > 0",
+    ),
     (lambda: rt.GaussianMixture(np.zeros((2, 2)), np.array([1.0])), r"`variances`.*shape \(2,\)"),
-    (lambda: rt.GaussianMixture(np.zeros((2, 2)), np.ones(2), np.array([0.7, 0.7])), "`weights`.*sum to one"),
-    (lambda: rt.GaussianMixture(np.zeros((2, 2)), np.ones(2), np.array([1.5, -0.5])), "`weights`.*>= 0"),
-    (lambda: rt.GaussianMixture(np.zeros((2, 2)), np.ones(2), process=rt.VE()).score(np.zeros(2), 2.0), "<= 1.0"),
+    (
+        lambda: rt.GaussianMixture(np.zeros((2, 2)), np.ones(2), np.array([0.7, 0.7])),
+        "`weights`.*sum to one",
+    ),
+    (
+        lambda: rt.GaussianMixture(np.zeros((2, 2)), np.ones(2), np.array([1.5, -0.5])),
+        "`weights`.*>= 0",
+    ),
+    (
+        lambda: rt.GaussianMixture(np.zeros((2, 2)), np.ones(2), process=rt.VE()).score(
+            np.zeros(2), 2.0
+        ),
+        "<= 1.0",
+    ),
 ]
 
 

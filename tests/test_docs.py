@@ -30,6 +30,10 @@ def test_doc_examples_run(page, tmp_path, monkeypatch):
         if ">>>" in block:
             continue  # run by the doctest below
         exec(compile(block, f"{page.name}", "exec"), ns)  # noqa: S102 - our own docs
-    result = doctest.testfile(str(page), module_relative=False, verbose=False,
-                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(page),
+        module_relative=False,
+        verbose=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.failed == 0, f"{result.failed} doctest example(s) failed in {page.name}"

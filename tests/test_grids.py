@@ -46,7 +46,10 @@ def test_cosine_is_dense_at_both_ends():
         (lambda: rt.grids.exponential(1.0, 0.0, 10), "`t_min` passed to grids.exponential"),
         (lambda: rt.grids.linear(1.0, 2.0, 10), "`t_min` passed to grids.linear must be < T"),
         (lambda: rt.grids.cosine(1.0, 0.1, 0), "`steps` passed to grids.cosine"),
-        (lambda: rt.grids.cosine(1.0, 0.1, 2.0), "`steps` passed to grids.cosine must be an integer"),
+        (
+            lambda: rt.grids.cosine(1.0, 0.1, 2.0),
+            "`steps` passed to grids.cosine must be an integer",
+        ),
         (lambda: rt.grids.check_grid([1.0, 1.0, 0.5], "f"), "strictly decreasing"),
         (lambda: rt.grids.check_grid([1.0, 0.5, 0.0], "f"), "t_min > 0"),
         (lambda: rt.grids.check_grid([[1.0, 0.5]], "f"), "rank 1"),

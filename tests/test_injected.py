@@ -62,13 +62,16 @@ def test_size_profile_callable():
     np.testing.assert_allclose(np.abs(e[:, 1]), [0.2, 0.8], rtol=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"normal": "big"}, "`normal` passed to InjectedError"),
-    ({"tangent": np.inf}, "`tangent` passed to InjectedError must be finite"),
-    ({"units": "meters"}, "`units` passed to InjectedError"),
-    ({"normal_direction": [0.0, 0.0]}, "`normal_direction`"),
-    ({"tangent_direction": [1.0, 0.0, 0.0]}, "`tangent_direction`"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"normal": "big"}, "`normal` passed to InjectedError"),
+        ({"tangent": np.inf}, "`tangent` passed to InjectedError must be finite"),
+        ({"units": "meters"}, "`units` passed to InjectedError"),
+        ({"normal_direction": [0.0, 0.0]}, "`normal_direction`"),
+        ({"tangent_direction": [1.0, 0.0, 0.0]}, "`tangent_direction`"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     p, ridge = _setup()
     with pytest.raises(rt.RidgeTheoryError, match=match):

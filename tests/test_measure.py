@@ -13,8 +13,11 @@ from ridgetheory.measure import memorization_fraction, mode_counts, nearest_trai
 from ridgetheory.testing import coordinates
 
 
-@given(hnp.arrays(np.float64, (7, 3), elements=coordinates()),
-       hnp.arrays(np.float64, (5, 3), elements=coordinates()), st.integers(1, 5))
+@given(
+    hnp.arrays(np.float64, (7, 3), elements=coordinates()),
+    hnp.arrays(np.float64, (5, 3), elements=coordinates()),
+    st.integers(1, 5),
+)
 def test_nearest_matches_brute_force(x, y, k):
     idx, dist = nearest_training(x, y, k=k, chunk=3)
     brute = np.linalg.norm(x[:, None] - y[None], axis=2)
@@ -40,6 +43,9 @@ def test_memorization_needs_two_points():
 
 
 def test_mode_counts():
-    c = mode_counts(np.array([[0.1, 0.0], [5.2, 0.1], [2.5, 0.0], [0.0, 0.4]]),
-                    np.array([[0.0, 0.0], [5.0, 0.0]]), radius=0.5)
+    c = mode_counts(
+        np.array([[0.1, 0.0], [5.2, 0.1], [2.5, 0.0], [0.0, 0.4]]),
+        np.array([[0.0, 0.0], [5.0, 0.0]]),
+        radius=0.5,
+    )
     np.testing.assert_array_equal(c, [2, 1])

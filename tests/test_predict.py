@@ -45,8 +45,15 @@ def test_mean_offset_matches_an_independent_ode_solve(two):
         h = -np.expm1(-2 * t)
         return -((1 - 2 / h) * mu + 2 * eps)
 
-    sol = solve_ivp(rhs, (2.0, 1e-3), [0.0], method="LSODA", rtol=1e-10, atol=1e-13,
-                    t_eval=grid[::100][::-1][::-1])
+    sol = solve_ivp(
+        rhs,
+        (2.0, 1e-3),
+        [0.0],
+        method="LSODA",
+        rtol=1e-10,
+        atol=1e-13,
+        t_eval=grid[::100][::-1][::-1],
+    )
     ref = sol.y[0]
     got = pred.mean_offset_norm[::100]
     # frozen-coefficient exponential steps: first order in the step, dt/t ~ 0.013 here
@@ -109,8 +116,7 @@ def test_exact_score_slide_memorizes(two):
 
 def test_stable_zeros_of_a_profile():
     s = np.linspace(0, 2 * np.pi, 2001)
-    prof = {"points": np.column_stack([s, np.zeros_like(s)]), "drift": np.sin(s),
-            "arclength": s}
+    prof = {"points": np.column_stack([s, np.zeros_like(s)]), "drift": np.sin(s), "arclength": s}
     z = stable_zeros(prof)  # + to - crossings of sin: pi only
     np.testing.assert_allclose(z[:, 0], [np.pi], atol=1e-6)
 

@@ -52,7 +52,10 @@ def test_derivatives_match_finite_differences(proc):
     t = np.linspace(0.05, 0.9, 9)
     eps = 1e-6
     np.testing.assert_allclose(
-        proc.dalpha(t), (proc.alpha(t + eps) - proc.alpha(t - eps)) / (2 * eps), rtol=1e-6, atol=1e-9
+        proc.dalpha(t),
+        (proc.alpha(t + eps) - proc.alpha(t - eps)) / (2 * eps),
+        rtol=1e-6,
+        atol=1e-9,
     )
     np.testing.assert_allclose(
         proc.dh(t), (proc.h(t + eps) - proc.h(t - eps)) / (2 * eps), rtol=1e-6, atol=1e-9
@@ -84,8 +87,9 @@ def test_reverse_drifts_are_consistent(proc, data):
     s = rng.normal(size=(4, 3))
     f, g2 = proc.drift_coefficient(t), proc.diffusion_squared(t)
     np.testing.assert_allclose(proc.reverse_drift(x, t, s), -f * x + g2 * s, rtol=1e-12)
-    np.testing.assert_allclose(proc.probability_flow_drift(x, t, s), -f * x + 0.5 * g2 * s,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        proc.probability_flow_drift(x, t, s), -f * x + 0.5 * g2 * s, rtol=1e-12
+    )
     np.testing.assert_allclose(proc.forward_drift(x, t), f * x, rtol=1e-12)
 
 

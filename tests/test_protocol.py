@@ -25,15 +25,17 @@ def _models():
     models = {
         "SmoothedEmpirical": p,
         "SmoothedEmpirical-VPLinear": rt.SmoothedEmpirical(DATA, rt.VPLinear()),
-        "GaussianMixture": rt.GaussianMixture(DATA, np.array([0.2, 0.5, 1.0]),
-                                              np.array([0.2, 0.3, 0.5])),
+        "GaussianMixture": rt.GaussianMixture(
+            DATA, np.array([0.2, 0.5, 1.0]), np.array([0.2, 0.3, 0.5])
+        ),
         "InjectedError": rt.InjectedError(p, ridge, normal=0.3, tangent=0.1),
     }
     try:
         from ridgetheory.random_features import RandomFeatureModel
 
         fit = RandomFeatureModel(40, K=4, T=2.0, dim=2, seed=0).fit(
-            DATA, rt.OU(), time_nodes=9, quadrature="gauss-hermite", t0=0.01)
+            DATA, rt.OU(), time_nodes=9, quadrature="gauss-hermite", t0=0.01
+        )
         models["RandomFeatureScore"] = fit.at(np.inf)
     except ImportError:  # pragma: no cover - the module ships with the package
         pass
@@ -67,8 +69,9 @@ def test_denoiser_score_identity(model):
     x = np.random.default_rng(1).normal(size=(6, 2))
     for t in _times(model):
         h = float(model.process.h(t))
-        np.testing.assert_allclose(model.denoiser(x, t), x + h * model.score(x, t),
-                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(
+            model.denoiser(x, t), x + h * model.score(x, t), rtol=1e-10, atol=1e-10
+        )
 
 
 def test_per_row_times_equal_scalar_times(model):
@@ -87,8 +90,13 @@ def test_density_score_is_gradient_of_log_prob(name):
     model = MODELS[name]
     x = np.random.default_rng(3).normal(size=(4, 2))
     t, eps = 0.4, 1e-6
-    fd = np.stack([(model.log_prob(x + eps * e, t) - model.log_prob(x - eps * e, t)) / (2 * eps)
-                   for e in np.eye(2)], axis=1)
+    fd = np.stack(
+        [
+            (model.log_prob(x + eps * e, t) - model.log_prob(x - eps * e, t)) / (2 * eps)
+            for e in np.eye(2)
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(fd, model.score(x, t), rtol=1e-6, atol=1e-6)
 
 

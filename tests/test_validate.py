@@ -47,8 +47,17 @@ def _write(tmp_path, name="tiny", min=0.95, open_=""):
 
 def test_shipped_configs_parse_and_name_their_claims():
     names = list_configs()
-    for required in ("exact_memorizes", "normal_injection", "tangent_injection", "rf_two_mode",
-                     "rf_three", "rf_four_half", "rf_five", "rf_curved13", "mnist_latent"):
+    for required in (
+        "exact_memorizes",
+        "normal_injection",
+        "tangent_injection",
+        "rf_two_mode",
+        "rf_three",
+        "rf_four_half",
+        "rf_five",
+        "rf_curved13",
+        "mnist_latent",
+    ):
         assert required in names
     for n in names:
         _, cfg = load_config(n)
@@ -77,8 +86,15 @@ def test_report_files_and_status(tmp_path):
     data = json.loads((out / "report.json").read_text())
     assert data["passed"] is True and rep["passed"] is True
     (c,) = data["claims"]
-    assert set(c) >= {"name", "experiment", "predicted", "measured", "tolerance", "passed",
-                      "expect"}
+    assert set(c) >= {
+        "name",
+        "experiment",
+        "predicted",
+        "measured",
+        "tolerance",
+        "passed",
+        "expect",
+    }
     assert c["experiment"] == "tiny" and c["passed"] and c["expect"] == "pass"
     assert (out / "report.md").read_text().startswith("# ridgetheory validation report")
     for fig in data["experiments"][0]["figures"]:
@@ -89,8 +105,9 @@ def test_report_files_and_status(tmp_path):
 def test_a_failing_claim_fails_the_run_unless_open(tmp_path):
     impossible = _write(tmp_path, "fails", min=1.01)
     assert run_suite([impossible], out_dir=tmp_path / "a", progress=False)["passed"] is False
-    opened = _write(tmp_path, "open", min=1.01,
-                    open_='expect = "open"\n    reason = "cannot exceed one"')
+    opened = _write(
+        tmp_path, "open", min=1.01, open_='expect = "open"\n    reason = "cannot exceed one"'
+    )
     rep = run_suite([opened], out_dir=tmp_path / "b", progress=False)
     assert rep["passed"] is True and rep["summary"]["open"] == 1
     assert "cannot exceed one" in (tmp_path / "b" / "report.md").read_text()
@@ -103,9 +120,24 @@ def test_claim_rejects_unknown_expectation():
 
 def test_cli_exit_status(tmp_path):
     cfg = _write(tmp_path, "fails", min=1.01)
-    r = subprocess.run([sys.executable, "-m", "ridgetheory", "validate", cfg, "--out",
-                        str(tmp_path / "o"), "--no-progress"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ridgetheory",
+            "validate",
+            cfg,
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
-    r = subprocess.run([sys.executable, "-m", "ridgetheory", "validate", "nope", "--out",
-                        str(tmp_path / "o2")], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "ridgetheory", "validate", "nope", "--out", str(tmp_path / "o2")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "`CONFIG`" in r.stderr

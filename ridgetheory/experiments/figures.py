@@ -37,14 +37,23 @@ def snapshots(ctx, density, ridge, run, save_t, path) -> None:
     for ax, j in zip(axes, picks, strict=True):
         t = float(save_t[j])
         a = float(density.process.alpha(t))
-        box = _bounds(np.vstack([a * data, np.zeros((1, 2))]), pad=max(1.5, 2.5 * np.sqrt(
-            float(density.process.h(t)))))
+        box = _bounds(
+            np.vstack([a * data, np.zeros((1, 2))]),
+            pad=max(1.5, 2.5 * np.sqrt(float(density.process.h(t)))),
+        )
         xs = np.linspace(*box[0], 120)
         ys = np.linspace(*box[1], 120)
         X, Y = np.meshgrid(xs, ys)
         lp = density.log_prob(np.stack([X.ravel(), Y.ravel()], 1), t).reshape(X.shape)
-        ax.imshow(lp, origin="lower", extent=(*box[0], *box[1]), cmap="Greys", aspect="auto",
-                  vmin=lp.max() - 12, vmax=lp.max())
+        ax.imshow(
+            lp,
+            origin="lower",
+            extent=(*box[0], *box[1]),
+            cmap="Greys",
+            aspect="auto",
+            vmin=lp.max() - 12,
+            vmax=lp.max(),
+        )
         rs = ridge.extract(t, bounds=box, n_seeds=600, seed=ctx.seed)
         if len(rs):
             ax.plot(rs.points[:, 0], rs.points[:, 1], ".", ms=2, color="C3", label="ridge")
@@ -68,8 +77,9 @@ def distance(ctx, runs, grid, path) -> None:
     for i, r in enumerate(runs):
         c = f"C{i % 10}"
         m, al = r["meas"], r["pred"]["align"]
-        ax.loglog(m["times"], m["mean_distance"], "o", color=c, ms=4,
-                  label=f"measured, {_label(r)}")
+        ax.loglog(
+            m["times"], m["mean_distance"], "o", color=c, ms=4, label=f"measured, {_label(r)}"
+        )
         ax.loglog(al.times, al.mean_distance, "-", color=c, lw=1.2, label=f"predicted, {_label(r)}")
         ax.fill_between(al.times, al.quantiles[0], al.quantiles[-1], color=c, alpha=0.12)
         fp = np.where(np.isfinite(al.fixed_point_distance), al.fixed_point_distance, np.nan)
@@ -92,8 +102,14 @@ def errors(ctx, density, ridge, run, grid, path, p) -> bool:
     prof = run.get("profile")
     if prof is None:
         times = np.geomspace(grid[-1], grid[0], 16)
-        prof = error_profile(run["model"], density, ridge, times,
-                             n_samples=int(p.get("n_profile", 1000)), seed=ctx.seed)
+        prof = error_profile(
+            run["model"],
+            density,
+            ridge,
+            times,
+            n_samples=int(p.get("n_profile", 1000)),
+            seed=ctx.seed,
+        )
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4.2))
     prof.plot(ax=ax)
@@ -105,7 +121,7 @@ def errors(ctx, density, ridge, run, grid, path, p) -> bool:
 
 
 def resting(ctx, density, run, centres, path) -> None:
-    """Histogram of resting places (distance to the nearest training point), measured and predicted."""
+    """Histogram of resting places (distance to the nearest training point), measured, predicted."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4.2))
 
@@ -116,10 +132,17 @@ def resting(ctx, density, run, centres, path) -> None:
     dm = near(run["traj"].final)
     dp = near(run["pred"]["slide"].final)
     bins = np.geomspace(1e-4, max(dm.max(), dp.max(), 1e-3) * 1.1, 40)
-    ax.hist(dm, bins=bins, weights=np.full(len(dm), 1 / len(dm)), alpha=0.5,
-            label="measured (samples)")
-    ax.hist(dp, bins=bins, weights=np.full(len(dp), 1 / len(dp)), histtype="step", lw=1.5,
-            label="predicted (slide)")
+    ax.hist(
+        dm, bins=bins, weights=np.full(len(dm), 1 / len(dm)), alpha=0.5, label="measured (samples)"
+    )
+    ax.hist(
+        dp,
+        bins=bins,
+        weights=np.full(len(dp), 1 / len(dp)),
+        histtype="step",
+        lw=1.5,
+        label="predicted (slide)",
+    )
     ax.set_xscale("log")
     ax.set_xlabel("distance of the resting place to the nearest $a_{t_{min}} x_i$")
     ax.set_ylabel("share of samples")

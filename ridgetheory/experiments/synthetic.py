@@ -46,9 +46,9 @@ from ..predict import (
     classify_resting,
     phase_times,
     predict_alignment,
-    rates,
     predict_reach,
     predict_slide,
+    rates,
 )
 from ..processes import OU
 from ..ridge import Ridge
@@ -61,8 +61,9 @@ __all__ = ["run", "build_model"]
 
 
 def _grid(p: dict[str, Any]) -> np.ndarray:
-    return grids.exponential(float(p.get("T", 10.0)), float(p.get("t_min", 1e-3)),
-                             int(p.get("steps", 1000)))
+    return grids.exponential(
+        float(p.get("T", 10.0)), float(p.get("t_min", 1e-3)), int(p.get("steps", 1000))
+    )
 
 
 def _save_indices(n_steps: int, n_save: int) -> np.ndarray:
@@ -70,8 +71,15 @@ def _save_indices(n_steps: int, n_save: int) -> np.ndarray:
     return idx
 
 
-def build_model(kind: str, density: SmoothedEmpirical, ridge: Ridge, p: dict[str, Any],
-                size: float | None, seed: int, progress: bool) -> Any:
+def build_model(
+    kind: str,
+    density: SmoothedEmpirical,
+    ridge: Ridge,
+    p: dict[str, Any],
+    size: float | None,
+    seed: int,
+    progress: bool,
+) -> Any:
     """The score model of one run: ``exact``, ``injected``, ``random_features`` or ``mlp``."""
     if kind == "exact":
         return density
@@ -80,20 +88,33 @@ def build_model(kind: str, density: SmoothedEmpirical, ridge: Ridge, p: dict[str
         which = inj.get("sweep", "normal")
         sizes = {"normal": 0.0, "tangent": 0.0}
         sizes[which] = float(size if size is not None else 0.0)
-        return InjectedError(density, ridge, normal=sizes["normal"], tangent=sizes["tangent"],
-                             units=inj.get("units", "score"))
+        return InjectedError(
+            density,
+            ridge,
+            normal=sizes["normal"],
+            tangent=sizes["tangent"],
+            units=inj.get("units", "score"),
+        )
     if kind == "random_features":
         from ..random_features import RandomFeatureModel
 
         rf = dict(p.get("rf", {}))
         model = RandomFeatureModel(
-            int(rf.get("p", 2000)), K=int(rf.get("K", 128)), T=float(rf.get("T", p.get("T", 10.0))),
-            activation=rf.get("activation", "relu"), bias=bool(rf.get("bias", True)),
-            parametrization=rf.get("parametrization", "denoiser"), dim=density.dim, seed=seed,
+            int(rf.get("p", 2000)),
+            K=int(rf.get("K", 128)),
+            T=float(rf.get("T", p.get("T", 10.0))),
+            activation=rf.get("activation", "relu"),
+            bias=bool(rf.get("bias", True)),
+            parametrization=rf.get("parametrization", "denoiser"),
+            dim=density.dim,
+            seed=seed,
         )
         fit = model.fit(
-            density.data, density.process, weight=rf.get("weight", "1"),
-            t0=float(rf.get("t0", 1e-3)), time_nodes=int(rf.get("time_nodes", 400)),
+            density.data,
+            density.process,
+            weight=rf.get("weight", "1"),
+            t0=float(rf.get("t0", 1e-3)),
+            time_nodes=int(rf.get("time_nodes", 400)),
             quadrature=rf.get("quadrature", "exact"),
             noise_draws=int(rf.get("noise_draws", 4000)),
         )
@@ -104,10 +125,15 @@ def build_model(kind: str, density: SmoothedEmpirical, ridge: Ridge, p: dict[str
 
         mlp = dict(p.get("mlp", {}))
         return train_score_mlp(
-            density.data, density.process, hidden=tuple(mlp.get("hidden", (256, 256))),
-            steps=int(mlp.get("steps", 4000)), weight=mlp.get("weight", "1"),
-            parametrization=mlp.get("parametrization", "denoiser"), seed=seed,
-            T=float(p.get("T", 10.0)), progress=progress,
+            density.data,
+            density.process,
+            hidden=tuple(mlp.get("hidden", (256, 256))),
+            steps=int(mlp.get("steps", 4000)),
+            weight=mlp.get("weight", "1"),
+            parametrization=mlp.get("parametrization", "denoiser"),
+            seed=seed,
+            T=float(p.get("T", 10.0)),
+            progress=progress,
         )
     raise RidgeTheoryError(
         f"`model` in the experiment config must be one of 'exact', 'injected', "
@@ -115,8 +141,16 @@ def build_model(kind: str, density: SmoothedEmpirical, ridge: Ridge, p: dict[str
     )
 
 
-def _measure(ridge: Ridge, traj, save_t: np.ndarray, n_measure: int, centres: np.ndarray,
-             radius: float, tube_factor: float, density) -> dict[str, Any]:
+def _measure(
+    ridge: Ridge,
+    traj,
+    save_t: np.ndarray,
+    n_measure: int,
+    centres: np.ndarray,
+    radius: float,
+    tube_factor: float,
+    density,
+) -> dict[str, Any]:
     """Distances to the ridge, tube fractions and foot paths at the saved times."""
     states = traj.states[:, :n_measure]
     dist_mean, dist_q, tube, normal_mean = [], [], [], []
@@ -135,9 +169,15 @@ def _measure(ridge: Ridge, traj, save_t: np.ndarray, n_measure: int, centres: np
     final = traj.final
     labels = classify_resting(final, centres, radius)
     return {
-        "times": save_t, "mean_distance": np.array(dist_mean), "normal_distance": np.array(normal_mean),
-        "distance_quantiles": np.array(dist_q), "tube_fraction": np.array(tube),
-        "path_length": path, "final": final, "feet": feet, "labels": labels,
+        "times": save_t,
+        "mean_distance": np.array(dist_mean),
+        "normal_distance": np.array(normal_mean),
+        "distance_quantiles": np.array(dist_q),
+        "tube_fraction": np.array(tube),
+        "path_length": path,
+        "final": final,
+        "feet": feet,
+        "labels": labels,
         "final_distance": off[:, 0],
     }
 
@@ -146,16 +186,28 @@ def _predict(model, density, ridge, grid, save_idx, p, seed, centres, radius, tu
     M = int(p.get("n_predict", 400))
     start = sample_pt(density, float(grid[0]), M, seed + 101)
     slide = predict_slide(model, density, ridge, grid, start, seed=seed + 102)
-    align = predict_alignment(model, density, ridge, grid, slide.feet,
-                              start_offsets=start - slide.feet[0], seed=seed + 103)
+    align = predict_alignment(
+        model,
+        density,
+        ridge,
+        grid,
+        slide.feet,
+        start_offsets=start - slide.feet[0],
+        seed=seed + 103,
+    )
     save_t = grid[save_idx]
     reach = predict_reach(density, ridge, save_t, radius_factor=tube_factor, n=M, seed=seed + 104)
     feet = slide.feet[save_idx]
     steps = np.linalg.norm(np.diff(feet, axis=0), axis=2)
     path = np.concatenate([[0.0], np.cumsum(np.median(steps, axis=1))])
-    return {"slide": slide, "align": align, "reach": reach, "path_length": path,
-            "intermode": slide.intermode_fraction(centres, radius),
-            "start": start}
+    return {
+        "slide": slide,
+        "align": align,
+        "reach": reach,
+        "path_length": path,
+        "intermode": slide.intermode_fraction(centres, radius),
+        "start": start,
+    }
 
 
 def _separation(feet: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -196,26 +248,44 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     # the simulation and prediction seeds, so trajectories are coupled through their noise:
     # differences between variants are the effect of the score error, not of the draw.
     variants = [("exact", None)] + ([(kind, s) for s in sweep] if kind != "exact" else [])
-    for vi, (k, size) in enumerate(variants):
+    for k, size in variants:
         t0 = time.perf_counter()
         model = build_model(k, density, ridge, p, size, ctx.seed + 7, ctx.progress)
         t_model = time.perf_counter() - t0
-        traj = simulate(model, process, n=n, grid=grid, method=p.get("method", "em"),
-                        backend=backend if k != "injected" else "numpy", seed=ctx.seed + 11,
-                        save_at=save_t, progress=ctx.progress)
+        traj = simulate(
+            model,
+            process,
+            n=n,
+            grid=grid,
+            method=p.get("method", "em"),
+            backend=backend if k != "injected" else "numpy",
+            seed=ctx.seed + 11,
+            save_at=save_t,
+            progress=ctx.progress,
+        )
         t_sim = time.perf_counter() - t0 - t_model
         meas = _measure(ridge, traj, save_t, n_measure, centres, radius, tube_factor, density)
-        pred = _predict(model, density, ridge, grid, save_idx, p, ctx.seed + 13, centres,
-                        radius, tube_factor)
+        pred = _predict(
+            model, density, ridge, grid, save_idx, p, ctx.seed + 13, centres, radius, tube_factor
+        )
         t_all = time.perf_counter() - t0
-        runs.append({"kind": k, "size": size, "model": model, "traj": traj, "meas": meas,
-                     "pred": pred, "timings": {"model_s": t_model, "simulate_s": t_sim,
-                                               "total_s": t_all},
-                     "backend": traj.meta.get("backend")})
+        runs.append(
+            {
+                "kind": k,
+                "size": size,
+                "model": model,
+                "traj": traj,
+                "meas": meas,
+                "pred": pred,
+                "timings": {"model_s": t_model, "simulate_s": t_sim, "total_s": t_all},
+                "backend": traj.meta.get("backend"),
+            }
+        )
     main_runs = [r for r in runs if r["kind"] == kind] if kind != "exact" else runs
     result.claims += _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid)
-    result.figures += figures.experiment_figures(ctx, density, ridge, runs, main_runs, grid,
-                                                 save_t, p)
+    result.figures += figures.experiment_figures(
+        ctx, density, ridge, runs, main_runs, grid, save_t, p
+    )
     result.data = _record(runs, save_t)
     result.timings = {"total_s": time.perf_counter() - t_start}
     return result
@@ -225,18 +295,22 @@ def _record(runs, save_t) -> dict[str, Any]:
     out = {"save_times": save_t, "runs": []}
     for r in runs:
         m, pr = r["meas"], r["pred"]
-        out["runs"].append({
-            "model": r["kind"], "size": r["size"], "backend": r["backend"],
-            "timings": r["timings"],
-            "measured_mean_distance": m["mean_distance"],
-            "measured_tube_fraction": m["tube_fraction"],
-            "predicted_mean_distance": pr["align"].mean_distance[-1],
-            "predicted_fixed_point_distance": pr["align"].fixed_point_distance[-1],
-            "predicted_tube_fraction": pr["reach"].fraction,
-            "predicted_intermode": pr["intermode"],
-            "measured_intermode": float(np.mean(m["labels"] < 0)),
-            "rates": r.get("rates"),
-        })
+        out["runs"].append(
+            {
+                "model": r["kind"],
+                "size": r["size"],
+                "backend": r["backend"],
+                "timings": r["timings"],
+                "measured_mean_distance": m["mean_distance"],
+                "measured_tube_fraction": m["tube_fraction"],
+                "predicted_mean_distance": pr["align"].mean_distance[-1],
+                "predicted_fixed_point_distance": pr["align"].fixed_point_distance[-1],
+                "predicted_tube_fraction": pr["reach"].fraction,
+                "predicted_intermode": pr["intermode"],
+                "measured_intermode": float(np.mean(m["labels"] < 0)),
+                "rates": r.get("rates"),
+            }
+        )
     return out
 
 
@@ -255,15 +329,20 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             sizes = [r["size"] for r in main_runs]
             finals = [r["meas"]["mean_distance"][-1] for r in main_runs]
             ok = bool(np.all(np.diff(finals) > 0))
-            claims.append(ctx.claim(name, "increasing in size", {"sizes": sizes, "final": finals},
-                                    "strict", ok))
+            claims.append(
+                ctx.claim(
+                    name, "increasing in size", {"sizes": sizes, "final": finals}, "strict", ok
+                )
+            )
         elif name == "normal_distance_prediction":
             fac = float(s.get("factor", 2.0))
             pred = [float(r["pred"]["align"].mean_distance[-1]) for r in main_runs]
             meas = [float(r["meas"]["mean_distance"][-1]) for r in main_runs]
             ratio = [m / q for m, q in zip(meas, pred, strict=True)]
             ok = all(1 / fac <= x <= fac for x in ratio)
-            claims.append(ctx.claim(name, pred, meas, f"ratio in [1/{fac:g}, {fac:g}]: {ratio}", ok))
+            claims.append(
+                ctx.claim(name, pred, meas, f"ratio in [1/{fac:g}, {fac:g}]: {ratio}", ok)
+            )
         elif name == "tangent_keeps_distance":
             fac = float(s.get("factor", 1.5))
             base = float(runs[0]["meas"]["mean_distance"][-1])
@@ -283,21 +362,36 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             ratio = float(s.get("ratio", 100.0))
             t_late = float(s.get("t_late", 0.1))
             times = grid[grid <= t_late][:: max(1, len(grid[grid <= t_late]) // 12)]
-            prof = error_profile(main_runs[0]["model"], density, ridge, times,
-                                 n_samples=int(p.get("n_profile", 1000)), seed=ctx.seed)
+            prof = error_profile(
+                main_runs[0]["model"],
+                density,
+                ridge,
+                times,
+                n_samples=int(p.get("n_profile", 1000)),
+                seed=ctx.seed,
+            )
             en, et = np.asarray(prof.E_N).ravel(), np.asarray(prof.E_T).ravel()
             worst = float(np.max(en / np.maximum(et, 1e-300)))
             main_runs[0]["profile"] = prof
-            claims.append(ctx.claim(name, f"E_N/E_T <= {1 / ratio:g} for t <= {t_late:g}",
-                                    {"max_ratio": worst, "E_N": en, "E_T": et}, 1 / ratio,
-                                    worst <= 1 / ratio))
+            claims.append(
+                ctx.claim(
+                    name,
+                    f"E_N/E_T <= {1 / ratio:g} for t <= {t_late:g}",
+                    {"max_ratio": worst, "E_N": en, "E_T": et},
+                    1 / ratio,
+                    worst <= 1 / ratio,
+                )
+            )
         elif name == "inside_tube":
             tol = float(s.get("tol", 0.05))
             r = main_runs[0]
             q90 = float(r["pred"]["align"].quantiles[-1, -1])
             frac = float(np.mean(r["meas"]["final_distance"] <= q90))
-            claims.append(ctx.claim(name, f">= 0.9 within predicted q90 = {q90:.4g}", frac,
-                                    tol, frac >= 0.9 - tol))
+            claims.append(
+                ctx.claim(
+                    name, f">= 0.9 within predicted q90 = {q90:.4g}", frac, tol, frac >= 0.9 - tol
+                )
+            )
         elif name == "intermode_fraction":
             tol = float(s.get("tol", 0.1))
             r = main_runs[0]
@@ -314,18 +408,33 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             sep_p = _separation(pr["slide"].feet[idx], base["pred"]["slide"].feet[idx])
             rate = float(s.get("rate", 10.0))
             km = [rates(density, ridge, m["feet"][j], float(t)) for j, t in enumerate(m["times"])]
-            kp = [rates(density, ridge, pr["slide"].feet[i], float(t))
-                  for i, t in zip(idx, m["times"], strict=True)]
-            measured = phase_times(m["times"], m["tube_fraction"],
-                                   [np.median(k[0]) for k in km], sep_m, rate=rate)
-            predicted = phase_times(m["times"], pr["reach"].fraction,
-                                    [np.median(k[0]) for k in kp], sep_p, rate=rate)
-            r["rates"] = {"times": m["times"],
-                          "measured_median_ratio": [float(np.median(k[0] / np.maximum(k[1], 1e-300)))
-                                                    for k in km],
-                          "measured_separation": sep_m, "predicted_separation": sep_p}
-            claims.append(ctx.claim(name, predicted.as_dict(), measured.as_dict(),
-                                    "reach >= align >= slide", measured.ordered and predicted.ordered))
+            kp = [
+                rates(density, ridge, pr["slide"].feet[i], float(t))
+                for i, t in zip(idx, m["times"], strict=True)
+            ]
+            measured = phase_times(
+                m["times"], m["tube_fraction"], [np.median(k[0]) for k in km], sep_m, rate=rate
+            )
+            predicted = phase_times(
+                m["times"], pr["reach"].fraction, [np.median(k[0]) for k in kp], sep_p, rate=rate
+            )
+            r["rates"] = {
+                "times": m["times"],
+                "measured_median_ratio": [
+                    float(np.median(k[0] / np.maximum(k[1], 1e-300))) for k in km
+                ],
+                "measured_separation": sep_m,
+                "predicted_separation": sep_p,
+            }
+            claims.append(
+                ctx.claim(
+                    name,
+                    predicted.as_dict(),
+                    measured.as_dict(),
+                    "reach >= align >= slide",
+                    measured.ordered and predicted.ordered,
+                )
+            )
         else:
             raise RidgeTheoryError(
                 f"claim {name!r} in experiment {ctx.name!r} is not known to the synthetic runner."

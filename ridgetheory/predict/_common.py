@@ -31,7 +31,9 @@ def check_model(model: Any, density: Any, ridge: Any, where: str) -> None:
             f"{type(density).__name__}."
         )
     if getattr(ridge, "density", None) is not density:
-        raise RidgeTheoryError(f"`ridge` passed to {where} must be rt.Ridge(density, d) of `density`.")
+        raise RidgeTheoryError(
+            f"`ridge` passed to {where} must be rt.Ridge(density, d) of `density`."
+        )
     if model.dim != density.dim:
         raise RidgeTheoryError(
             f"`model` passed to {where} has dimension {model.dim}; the density has {density.dim}."

@@ -55,7 +55,7 @@ def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) 
     f, g2 = float(proc.drift_coefficient(t)), float(proc.diffusion_squared(t))
     fr = ridge.frames(x, t)
     V = fr.normal
-    lam = -f + g2 * fr.eigenvalues[:, ridge.dim:]
+    lam = -f + g2 * fr.eigenvalues[:, ridge.dim :]
     c = np.einsum("mdk,md->mk", V, score_error(model, density, x, t))
     with np.errstate(divide="ignore", invalid="ignore"):
         coef = np.where(lam < 0, g2 * c / -lam, np.nan)
@@ -154,8 +154,11 @@ def predict_alignment(
     n_draws = check_int(n_draws, "n_draws", where, low=1)
     seed = check_seed(seed, where)
     M, D = F.shape[1:]
-    mu = np.zeros((M, D)) if start_offsets is None else check_array(
-        start_offsets, "start_offsets", where, ndim=2).copy()
+    mu = (
+        np.zeros((M, D))
+        if start_offsets is None
+        else check_array(start_offsets, "start_offsets", where, ndim=2).copy()
+    )
     if mu.shape != (M, D):
         raise RidgeTheoryError(
             f"`start_offsets` passed to {where} must have shape ({M}, {D}); got {mu.shape}."
@@ -187,7 +190,7 @@ def predict_alignment(
         t = float(g[l])
         fr = ridge.frames(F[l], t)
         V = fr.normal
-        lam = -co["f"][l] + co["g2"][l] * fr.eigenvalues[:, ridge.dim:]  # (M, k)
+        lam = -co["f"][l] + co["g2"][l] * fr.eigenvalues[:, ridge.dim :]  # (M, k)
         # re-express the state in the current frame (the normal space turns along the path)
         P = np.einsum("mik,mjk->mij", V, V)
         mu = np.einsum("mij,mj->mi", P, mu)
@@ -210,7 +213,13 @@ def predict_alignment(
         Sc[:, np.arange(k), np.arange(k)] += dt * phi1(2 * lam * dt) * co["g2"][l]
         Sigma = np.einsum("mdi,mij,mej->mde", V, Sc, V)
     return AlignPrediction(
-        times=g, mean_distance=mean_d, quantile_levels=tuple(quantiles), quantiles=qs,
-        mean_offset_norm=mean_mu, fixed_point_distance=fixed, normal_rate=rate,
-        final_mean=mu, meta={"members": M, "n_draws": n_draws, "seed": seed},
+        times=g,
+        mean_distance=mean_d,
+        quantile_levels=tuple(quantiles),
+        quantiles=qs,
+        mean_offset_norm=mean_mu,
+        fixed_point_distance=fixed,
+        normal_rate=rate,
+        final_mean=mu,
+        meta={"members": M, "n_draws": n_draws, "seed": seed},
     )

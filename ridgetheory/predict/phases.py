@@ -89,8 +89,15 @@ class PhaseTimes:
         return {"reach": self.reach, "align": self.align, "slide": self.slide}
 
 
-def phase_times(times: np.ndarray, tube_fraction: np.ndarray, normal_rate: np.ndarray,
-                separation: np.ndarray, *, level: float = 0.9, rate: float = 10.0) -> PhaseTimes:
+def phase_times(
+    times: np.ndarray,
+    tube_fraction: np.ndarray,
+    normal_rate: np.ndarray,
+    separation: np.ndarray,
+    *,
+    level: float = 0.9,
+    rate: float = 10.0,
+) -> PhaseTimes:
     """Phase times from three curves on a decreasing time axis.
 
     Parameters

@@ -13,8 +13,9 @@ from ..simulate.sampling import sample_pt
 __all__ = ["ReachPrediction", "predict_reach", "tube_fraction"]
 
 
-def tube_fraction(ridge: Any, points: Any, t: float, radius: float, *, tol: float = 1e-7,
-                  max_iter: int = 500) -> tuple[float, np.ndarray]:
+def tube_fraction(
+    ridge: Any, points: Any, t: float, radius: float, *, tol: float = 1e-7, max_iter: int = 500
+) -> tuple[float, np.ndarray]:
     """Share of points within ``radius`` of the ridge at time t, and their distances.
 
     Parameters
@@ -59,8 +60,15 @@ class ReachPrediction:
         return float(self.times[ok].max()) if ok.size else float("nan")
 
 
-def predict_reach(density: Any, ridge: Any, times: Any, *, radius_factor: float = 2.0,
-                  n: int = 2000, seed: int = 0) -> ReachPrediction:
+def predict_reach(
+    density: Any,
+    ridge: Any,
+    times: Any,
+    *,
+    radius_factor: float = 2.0,
+    n: int = 2000,
+    seed: int = 0,
+) -> ReachPrediction:
     """Fraction of exact ``p_t`` samples within ``radius_factor * sqrt(h_t)`` of the ridge.
 
     A sampler with a small score error tracks ``p_t`` at large and medium t, so this is the

@@ -48,8 +48,9 @@ def classify_resting(points: Any, centres: Any, radius: float) -> np.ndarray:
     C = check_array(centres, "centres", where, ndim=2, min_rows=1)
     radius = check_scalar(radius, "radius", where, low=0.0, low_open=True)
     if C.shape[1] != P.shape[1]:
-        raise RidgeTheoryError(f"`centres` passed to {where} must have {P.shape[1]} columns; "
-                               f"got shape {C.shape}.")
+        raise RidgeTheoryError(
+            f"`centres` passed to {where} must have {P.shape[1]} columns; got shape {C.shape}."
+        )
     d2 = ((P[:, None, :] - C[None, :, :]) ** 2).sum(-1)
     near = np.argmin(d2, axis=1)
     ok = d2[np.arange(len(P)), near] <= radius**2
@@ -126,8 +127,9 @@ def predict_slide(
     g = check_grid(grid, where)
     y = check_array(start, "start", where, ndim=2)
     if y.shape[1] != density.dim:
-        raise RidgeTheoryError(f"`start` passed to {where} must have shape (M, {density.dim}); "
-                               f"got shape {y.shape}.")
+        raise RidgeTheoryError(
+            f"`start` passed to {where} must have shape (M, {density.dim}); got shape {y.shape}."
+        )
     seed = check_seed(seed, where)
     max_iter = check_int(max_iter, "max_iter", where, low=1)
     co = grid_coefficients(density.process, g)
@@ -155,12 +157,19 @@ def predict_slide(
         path[l + 1] = np.median(length)
         y = new
         feet[l + 1] = y
-    return SlidePrediction(times=g, feet=feet, final=y, path_length=path,
-                           unconverged=unconverged,
-                           meta={"members": M, "noise": noise, "seed": seed, "tol": tol})
+    return SlidePrediction(
+        times=g,
+        feet=feet,
+        final=y,
+        path_length=path,
+        unconverged=unconverged,
+        meta={"members": M, "noise": noise, "seed": seed, "tol": tol},
+    )
 
 
-def tangential_drift_profile(model: Any, density: Any, curve: Any, t: float) -> dict[str, np.ndarray]:
+def tangential_drift_profile(
+    model: Any, density: Any, curve: Any, t: float
+) -> dict[str, np.ndarray]:
     """Learned tangential denoiser drift ``u . (m_theta - y)`` along a traced 1-D ridge curve.
 
     ``u`` is the unit direction of increasing arc length, so a zero where the profile goes
@@ -186,8 +195,12 @@ def tangential_drift_profile(model: Any, density: Any, curve: Any, t: float) -> 
     h = float(density.process.h(t))
     learned = h * np.asarray(model.score(pts, t), dtype=np.float64)  # m_theta - y
     exact = h * density.score(pts, t)
-    return {"arclength": s, "points": pts, "drift": np.einsum("md,md->m", u, learned),
-            "exact_drift": np.einsum("md,md->m", u, exact)}
+    return {
+        "arclength": s,
+        "points": pts,
+        "drift": np.einsum("md,md->m", u, learned),
+        "exact_drift": np.einsum("md,md->m", u, exact),
+    }
 
 
 def stable_zeros(profile: dict[str, np.ndarray], key: str = "drift") -> np.ndarray:

@@ -66,7 +66,9 @@ class Claim:
 
     def __post_init__(self) -> None:
         if self.expect not in ("pass", "open"):
-            raise ValueError(f"`expect` of claim {self.name!r} must be 'pass' or 'open'; got {self.expect!r}.")
+            raise ValueError(
+                f"`expect` of claim {self.name!r} must be 'pass' or 'open'; got {self.expect!r}."
+            )
         self.passed = bool(self.passed)
 
     @property
@@ -114,8 +116,15 @@ class ExperimentContext:
         """The ``[claims.<claim>]`` table: ``expect``, ``reason``, ``tolerance`` overrides."""
         return dict(self.config.get("claims", {}).get(claim, {}))
 
-    def claim(self, name: str, predicted: Any, measured: Any, tolerance: Any, passed: bool,
-              reason: str = "") -> Claim:
+    def claim(
+        self,
+        name: str,
+        predicted: Any,
+        measured: Any,
+        tolerance: Any,
+        passed: bool,
+        reason: str = "",
+    ) -> Claim:
         """Build a Claim, applying the config's ``expect``/``reason`` for this claim name."""
         s = self.claim_settings(name)
         return Claim(

@@ -84,12 +84,18 @@ def _runner(kind: str):
     return getattr(importlib.import_module(module), func)
 
 
-def run_experiment(name: str, cfg: dict[str, Any], *, quick: bool, out_dir: Path, seed: int,
-                   progress: bool) -> dict[str, Any]:
+def run_experiment(
+    name: str, cfg: dict[str, Any], *, quick: bool, out_dir: Path, seed: int, progress: bool
+) -> dict[str, Any]:
     """Run one experiment; a crash becomes a failed claim named ``runs`` (never lost)."""
-    ctx = ExperimentContext(name=name, config=cfg, quick=quick, out_dir=out_dir,
-                            seed=seed + int(cfg.get("experiment", {}).get("seed", 0)),
-                            progress=progress)
+    ctx = ExperimentContext(
+        name=name,
+        config=cfg,
+        quick=quick,
+        out_dir=out_dir,
+        seed=seed + int(cfg.get("experiment", {}).get("seed", 0)),
+        progress=progress,
+    )
     t0 = time.perf_counter()
     try:
         result = _runner(cfg["experiment"]["kind"])(ctx)
@@ -99,9 +105,17 @@ def run_experiment(name: str, cfg: dict[str, Any], *, quick: bool, out_dir: Path
         error = f"{type(exc).__name__}: {exc}"
     wall = time.perf_counter() - t0
     out = result.to_dict()
-    out.update({"name": name, "kind": cfg["experiment"]["kind"],
-                "description": cfg["experiment"].get("description", ""),
-                "params": cfg["params"], "seed": ctx.seed, "wall_s": wall, "error": error})
+    out.update(
+        {
+            "name": name,
+            "kind": cfg["experiment"]["kind"],
+            "description": cfg["experiment"].get("description", ""),
+            "params": cfg["params"],
+            "seed": ctx.seed,
+            "wall_s": wall,
+            "error": error,
+        }
+    )
     return out
 
 
@@ -150,17 +164,28 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in report["claims"]:
-        res = ("pass" if c["passed"] else "FAIL") if c["expect"] == "pass" else \
-            ("open (passes now)" if c["passed"] else "open")
-        lines.append(f"| {c['experiment']} | {c['name']} | {_fmt(c['predicted'])} | "
-                     f"{_fmt(c['measured'])} | {_fmt(c['tolerance'])} | {res} |")
+        res = (
+            ("pass" if c["passed"] else "FAIL")
+            if c["expect"] == "pass"
+            else ("open (passes now)" if c["passed"] else "open")
+        )
+        lines.append(
+            f"| {c['experiment']} | {c['name']} | {_fmt(c['predicted'])} | "
+            f"{_fmt(c['measured'])} | {_fmt(c['tolerance'])} | {res} |"
+        )
     opens = [c for c in report["claims"] if c["expect"] == "open"]
     if opens:
         lines += ["", "## Open findings", ""]
         lines += [f"- **{c['experiment']} / {c['name']}**: {c['reason']}" for c in opens]
     for e in report["experiments"]:
-        lines += ["", f"## {e['name']}", "", e["description"], "",
-                  f"Wall time {e['wall_s']:.1f} s."]
+        lines += [
+            "",
+            f"## {e['name']}",
+            "",
+            e["description"],
+            "",
+            f"Wall time {e['wall_s']:.1f} s.",
+        ]
         if e["error"]:
             lines += ["", f"Error: `{e['error']}`"]
         for fig in e["figures"]:
@@ -170,9 +195,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_suite(configs: Sequence[str] | None = None, *, quick: bool = False,
-              out_dir: str | os.PathLike = "ridgetheory-report", seed: int = 0,
-              progress: bool = True) -> dict[str, Any]:
+def run_suite(
+    configs: Sequence[str] | None = None,
+    *,
+    quick: bool = False,
+    out_dir: str | os.PathLike = "ridgetheory-report",
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Run experiments and write ``report.json``, ``report.md`` and figures to ``out_dir``.
 
     Parameters
@@ -202,8 +232,9 @@ def run_suite(configs: Sequence[str] | None = None, *, quick: bool = False,
     for name, cfg in loaded:
         if progress:
             print(f"[ridgetheory] running {name} ({'quick' if quick else 'full'})", flush=True)
-        experiments.append(run_experiment(name, cfg, quick=quick, out_dir=out, seed=seed,
-                                          progress=progress))
+        experiments.append(
+            run_experiment(name, cfg, quick=quick, out_dir=out, seed=seed, progress=progress)
+        )
     claims = [c for e in experiments for c in e["claims"]]
     blocking = [c for c in claims if c["expect"] == "pass" and not c["passed"]]
     report = {
@@ -225,6 +256,9 @@ def run_suite(configs: Sequence[str] | None = None, *, quick: bool = False,
     _atomic_write(out / "report.md", render_markdown(report))
     if progress:
         s = report["summary"]
-        print(f"[ridgetheory] {'PASSED' if report['passed'] else 'FAILED'}: {s['passed']} passed, "
-              f"{s['failed']} failed, {s['open']} open; report in {out}/report.md", flush=True)
+        print(
+            f"[ridgetheory] {'PASSED' if report['passed'] else 'FAILED'}: {s['passed']} passed, "
+            f"{s['failed']} failed, {s['open']} open; report in {out}/report.md",
+            flush=True,
+        )
     return report
