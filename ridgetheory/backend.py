@@ -7,7 +7,9 @@ choice. Nothing falls back quietly.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ __all__ = [
     "backend_status",
     "resolve_backend",
     "get_cupy",
+    "numba_threads_for",
 ]
 
 BACKENDS = ("numpy", "numba", "cupy")
@@ -121,6 +124,24 @@ def resolve_backend(backend: str, where: str, *, supported: tuple[str, ...] = BA
             f"{status.detail}."
         )
     return backend
+
+
+@contextlib.contextmanager
+def numba_threads_for(items: int, min_per_thread: int = 2048) -> Iterator[None]:
+    """Run a parallel numba kernel on fewer threads when there is little work.
+
+    A parallel launch costs a thread-pool barrier, which under load is a scheduler tick
+    (~10 ms); below ``min_per_thread`` items per thread one thread finishes sooner.
+    """
+    import numba
+
+    before = numba.get_num_threads()
+    want = max(1, min(before, items // max(min_per_thread, 1)))
+    numba.set_num_threads(want)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def get_cupy() -> Any:

@@ -15,7 +15,7 @@ from .._checks import (
     check_scalar,
     check_times,
 )
-from ..backend import resolve_backend
+from ..backend import numba_threads_for, resolve_backend
 from .frames import GAP_ATOL, GAP_RTOL, RidgeFrames, diagnostics, offset, spectrum
 from .projection import RidgeProjection, project_numpy
 
@@ -348,11 +348,12 @@ class Ridge:
         lam_sub = np.empty((idx.size, D))
         lw_sub = np.empty(idx.size)
         off_sub = np.empty((idx.size, 3))
-        _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx], p.data,
-                                np.ascontiguousarray(p.data.T),
-                                np.einsum("nd,nd->n", p.data, p.data), k, tol, max_iter,
-                                method == "newton", it_sub, st_sub, r_sub, lam_sub, lw_sub,
-                                off_sub)
+        with numba_threads_for(idx.size, min_per_thread=1024):
+            _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx],
+                                    p.data, np.ascontiguousarray(p.data.T),
+                                    np.einsum("nd,nd->n", p.data, p.data), k, tol, max_iter,
+                                    method == "newton", it_sub, st_sub, r_sub, lam_sub, lw_sub,
+                                    off_sub)
         xs[idx] = sub
         iters[idx] = it_sub
         status[idx] = st_sub
