@@ -141,3 +141,19 @@ def test_cli_exit_status(tmp_path):
         text=True,
     )
     assert r.returncode == 2 and "`CONFIG`" in r.stderr
+
+
+def test_quick_suite_passes(tmp_path):
+    """`ridgetheory validate --quick`: the whole suite, every claim not marked open passes."""
+    out = tmp_path / "quick"
+    r = subprocess.run(
+        [sys.executable, "-m", "ridgetheory", "validate", "--quick", "--out", str(out),
+         "--no-progress"],
+        capture_output=True, text=True,
+    )
+    report = json.loads((out / "report.json").read_text())
+    failing = [f"{c['experiment']}/{c['name']}: {c['measured']}" for c in report["claims"]
+               if c["expect"] == "pass" and not c["passed"]]
+    assert r.returncode == 0, f"blocking failures: {failing}\n{r.stderr[-2000:]}"
+    assert {e["name"] for e in report["experiments"]} == set(list_configs())
+    assert all(e["error"] is None for e in report["experiments"])
