@@ -71,7 +71,7 @@ def test_quick_overrides_merge_tables(tmp_path):
     _, cfg = load_config(_write(tmp_path), quick=True)
     assert cfg["params"]["steps"] == 40 and cfg["params"]["n_samples"] == 300
     _, cfg = load_config("rf_two_mode", quick=True)
-    assert cfg["params"]["rf"]["quadrature"] == "exact"  # kept from [params.rf]
+    assert cfg["params"]["rf"]["quadrature"] == "gauss-hermite"  # kept from [params.rf]
     assert cfg["params"]["rf"]["p"] < 2000  # overridden by [quick.rf]
 
 
