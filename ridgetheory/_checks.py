@@ -58,7 +58,8 @@ def check_array(
 ) -> np.ndarray:
     """Return ``value`` as a floating array after checking rank and finiteness.
 
-    Integers and floats of any width are accepted (they convert exactly or widen);
+    Integers and floats of any width are accepted and converted to ``dtype`` (float64 by
+    default; integers beyond 2**53 round, and a float32 object narrows float64 input);
     complex, boolean, object and string input is rejected rather than coerced.
     """
     arr = np.asarray(value)

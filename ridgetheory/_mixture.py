@@ -62,13 +62,17 @@ def anchored_scaled_weights(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     rest = logits.copy()
     rest[rows, k] = -np.inf
     top2 = rest.max(axis=1)
+    alone = ~np.isfinite(top2)  # every other component has zero weight: nothing to normalise
+    top2[alone] = 0.0
     np.subtract(rest, top2[:, None], out=rest)
     np.exp(rest, out=rest)
     tot = rest.sum(axis=1)
+    tot[alone] = 1.0
     rest /= tot[:, None]
     # log W = log(sum_{i!=k} e^{l_i}) - log(sum_i e^{l_i})
     log_rest = top2 + np.log(tot)
     logW = log_rest - np.logaddexp(top, log_rest)
+    logW[alone] = -np.inf
     return rest, logW, k
 
 

@@ -123,11 +123,6 @@ class SmoothedEmpirical(AbstractDensity):
             out[sl] = full_weights(r, W, k)
         return out
 
-    def weights(self, x: Any, t: Any) -> np.ndarray:
-        """Posterior weights ``g_i(x, t)``, shape (M, n) or (n,); rows sum to one."""
-        xx, tt, single = self._prepare(x, t, "weights")
-        return self._finish(self._weights(xx, tt), single)
-
     def _log_prob(self, x, t):
         out = np.empty(x.shape[0], dtype=self.dtype)
         a, h = self._ah(t)
@@ -299,11 +294,6 @@ class GaussianMixture(AbstractDensity):
             r, W, k, _ = anchored_softmax(logits)
             out[sl] = full_weights(r, W, k)
         return out
-
-    def weights(self, x: Any, t: Any) -> np.ndarray:
-        """Component responsibilities, shape (M, K) or (K,); rows sum to one."""
-        xx, tt, single = self._prepare(x, t, "weights")
-        return self._finish(self._weights(xx, tt), single)
 
     def _log_prob(self, x, t):
         out = np.empty(x.shape[0], dtype=self.dtype)

@@ -139,8 +139,8 @@ class InjectedError(AbstractScoreModel):
         return self._finish(self._error(xx, tt), single)
 
     def _error(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        n_size = np.asarray(self._normal(t), dtype=np.float64)
-        t_size = np.asarray(self._tangent(t), dtype=np.float64)
+        n_size = np.broadcast_to(np.asarray(self._normal(t), dtype=np.float64), t.shape)
+        t_size = np.broadcast_to(np.asarray(self._tangent(t), dtype=np.float64), t.shape)
         if self.units == "denoiser":
             h = self.process._h(t)
             n_size, t_size = n_size / h, t_size / h

@@ -33,6 +33,7 @@ def nearest_training(
     X = check_array(samples, "samples", where, ndim=2)
     Y = check_array(train, "train", where, ndim=2, min_rows=1)
     k = check_int(k, "k", where, low=1, high=Y.shape[0])
+    chunk = check_int(chunk, "chunk", where, low=1)
     if X.shape[1] != Y.shape[1]:
         raise RidgeTheoryError(
             f"`train` passed to {where} must have {X.shape[1]} columns; got shape {Y.shape}."
@@ -103,12 +104,14 @@ def memorization_fraction(
             f"`train` passed to {where} must hold at least 2 points; got shape {Y.shape}."
         )
     _, dist = nearest_training(samples, Y, k=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mem = (dist[:, 0] < ratio * dist[:, 1]).astype(np.float64)
+    # a sample on a duplicated training point (both distances 0) is memorized too
+    mem = (dist[:, 0] < ratio * dist[:, 1]) | (dist[:, 0] == 0)
+    frac = float(mem.mean())
+    # resampling Bernoulli outcomes with replacement: the bootstrap count is Binomial(M, frac)
     rng = np.random.default_rng(seed)
-    boots = mem[rng.integers(0, len(mem), size=(n_boot, len(mem)))].mean(axis=1)
+    boots = rng.binomial(len(mem), frac, size=n_boot) / len(mem)
     lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return {"fraction": float(mem.mean()), "low": float(lo), "high": float(hi), "n": int(len(mem))}
+    return {"fraction": frac, "low": float(lo), "high": float(hi), "n": int(len(mem))}
 
 
 def mode_counts(samples: Any, centres: Any, radius: float = 0.5) -> np.ndarray:

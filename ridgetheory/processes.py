@@ -137,8 +137,12 @@ class AbstractProcess(ABC):
 
 def _times_rows(c: np.ndarray, x: np.ndarray) -> np.ndarray:
     c = np.asarray(c, dtype=np.float64)
-    if c.ndim == 0 or x.ndim == 1:
+    if c.ndim == 0:
         return c * x
+    if x.ndim == 1:
+        raise RidgeTheoryError(
+            f"`t` must be a scalar when x is a single ({x.shape[0]},) point; got shape {c.shape}."
+        )
     if c.shape[0] != x.shape[0]:
         raise RidgeTheoryError(
             f"`t` must be a scalar or of shape ({x.shape[0]},) to match x; got shape {c.shape}."

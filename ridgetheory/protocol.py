@@ -126,6 +126,16 @@ class AbstractDensity(AbstractScoreModel):
         xx, tt, single = self._prepare(x, t, "log_prob")
         return self._finish(self._log_prob(xx, tt), single)
 
+    def weights(self, x: Any, t: Any) -> np.ndarray:
+        """Posterior weights of the mixture components given ``X_t = x``.
+
+        Training points for :class:`SmoothedEmpirical`, components for
+        :class:`GaussianMixture`: shape (M, K) or (K,), rows summing to one, computed by
+        log-sum-exp.
+        """
+        xx, tt, single = self._prepare(x, t, "weights")
+        return self._finish(self._weights(xx, tt), single)
+
     def posterior_covariance(self, x: Any, t: Any) -> np.ndarray:
         """``S(x, t) = Cov[a_t X_0 | X_t = x]``, shape (M, D, D) or (D, D).
 
@@ -147,6 +157,9 @@ class AbstractDensity(AbstractScoreModel):
         return (S - h[:, None, None] * eye) / (h**2)[:, None, None]
 
     def _log_prob(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _weights(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _posterior_covariance_parts(

@@ -325,3 +325,43 @@ def test_bad_input_raises_naming_the_argument(call, match):
 
 def test_error_is_a_value_error():
     assert issubclass(rt.RidgeTheoryError, ValueError)
+
+
+@given(density_and_queries())
+def test_weights_and_denoiser_match_a_brute_force_softmax(case):
+    p, x, t = case
+    a, h = float(p.process.alpha(t)), float(p.process.h(t))
+    logits = -((x[:, None, :] - a * p.data[None]) ** 2).sum(-1) / (2 * h)
+    g = np.exp(logits - logits.max(1, keepdims=True))
+    g /= g.sum(1, keepdims=True)
+    np.testing.assert_allclose(p.weights(x, t), g, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(p.denoiser(x, t), g @ (a * p.data), rtol=1e-9, atol=1e-9)
+
+
+def test_posterior_covariance_parts_rebuild_S_and_keep_directions():
+    data = np.array([[-3.0, 0.0], [3.0, 0.0], [0.0, 5.0]])
+    x = np.random.default_rng(6).normal(size=(6, 2)) * 3
+    t = np.full(6, 0.4)
+    for dens in (rt.SmoothedEmpirical(data),
+                 rt.GaussianMixture(data, np.array([0.3, 0.5, 1.0]))):
+        iso, logw, S_dir = dens._posterior_covariance_parts(x, t)
+        rebuilt = iso[:, None, None] * np.eye(2) + np.exp(logw)[:, None, None] * S_dir
+        np.testing.assert_allclose(rebuilt, dens.posterior_covariance(x, t), rtol=1e-10,
+                                   atol=1e-14)
+    # deep in one basin at small t, S underflows to 0 but its direction does not:
+    # toward the next heaviest point, (0, 5) from (3, 0.3)
+    p = rt.SmoothedEmpirical(data)
+    iso, logw, S_dir = p._posterior_covariance_parts(np.array([[3.0, 0.3]]), np.array([1e-3]))
+    assert np.all(p.posterior_covariance(np.array([3.0, 0.3]), 1e-3) == 0.0)
+    w, v = np.linalg.eigh(S_dir[0])
+    toward = np.array([0.0, 5.0]) - np.array([3.0, 0.0])
+    assert abs(abs(v[:, -1] @ toward) / np.linalg.norm(toward) - 1) < 1e-6
+    assert logw[0] < -700
+
+
+def test_zero_weight_component_gives_finite_frames():
+    g = rt.GaussianMixture(np.array([[0.0, 0.0], [3.0, 0.0]]), np.ones(2), np.array([1.0, 0.0]))
+    iso, logw, S_dir = g._posterior_covariance_parts(np.array([[0.5, 0.2]]), np.array([0.3]))
+    assert np.isneginf(logw[0]) and np.all(np.isfinite(S_dir)) and np.isfinite(iso[0])
+    fr = rt.Ridge(g, 1).frames(np.array([0.5, 0.2]), 0.3)
+    assert np.all(np.isfinite(fr.eigenvalues))

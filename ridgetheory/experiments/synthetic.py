@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .. import grids
-from .._checks import RidgeTheoryError
+from .._checks import RidgeTheoryError, check_choice
 from ..densities import SmoothedEmpirical
 from ..injected import InjectedError
 from ..measure import memorization_fraction
@@ -85,7 +85,8 @@ def build_model(
         return density
     if kind == "injected":
         inj = dict(p.get("injected", {}))
-        which = inj.get("sweep", "normal")
+        which = check_choice(inj.get("sweep", "normal"), "sweep", "the [params.injected] table",
+                             ("normal", "tangent"))
         sizes = {"normal": 0.0, "tangent": 0.0}
         sizes[which] = float(size if size is not None else 0.0)
         return InjectedError(
@@ -240,7 +241,11 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     n = int(p.get("n_samples", 20000))
     n_measure = min(n, int(p.get("n_measure", 2000)))
     kind = p.get("model", "exact")
-    sweep = list(p.get("injected", {}).get("sizes", [])) if kind == "injected" else [None]
+    sweep = sorted(p.get("injected", {}).get("sizes", [])) if kind == "injected" else [None]
+    if not sweep:
+        raise RidgeTheoryError(
+            f"`sizes` in the [params.injected] table of {ctx.name} must list at least one size."
+        )
     backend = p.get("backend", "auto")
     result = ExperimentResult()
     runs = []
@@ -320,7 +325,7 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
     for name in names:
         s = ctx.claim_settings(name)
         if name == "memorization":
-            r = main_runs[0]
+            r = main_runs[-1]
             train = centres
             mem = memorization_fraction(r["traj"].final, train, seed=ctx.seed)
             lo = float(s.get("min", 0.95))
@@ -363,7 +368,7 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             t_late = float(s.get("t_late", 0.1))
             times = grid[grid <= t_late][:: max(1, len(grid[grid <= t_late]) // 12)]
             prof = error_profile(
-                main_runs[0]["model"],
+                main_runs[-1]["model"],
                 density,
                 ridge,
                 times,
@@ -372,7 +377,7 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             )
             en, et = np.asarray(prof.E_N).ravel(), np.asarray(prof.E_T).ravel()
             worst = float(np.max(en / np.maximum(et, 1e-300)))
-            main_runs[0]["profile"] = prof
+            main_runs[-1]["profile"] = prof
             claims.append(
                 ctx.claim(
                     name,
@@ -384,7 +389,7 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             )
         elif name == "inside_tube":
             tol = float(s.get("tol", 0.05))
-            r = main_runs[0]
+            r = main_runs[-1]
             q90 = float(r["pred"]["align"].quantiles[-1, -1])
             frac = float(np.mean(r["meas"]["final_distance"] <= q90))
             claims.append(
@@ -394,12 +399,12 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             )
         elif name == "intermode_fraction":
             tol = float(s.get("tol", 0.1))
-            r = main_runs[0]
+            r = main_runs[-1]
             pred = float(r["pred"]["intermode"])
             meas = float(np.mean(r["meas"]["labels"] < 0))
             claims.append(ctx.claim(name, pred, meas, tol, abs(meas - pred) <= tol))
         elif name == "phase_order":
-            r, base = main_runs[0], runs[0]
+            r, base = main_runs[-1], runs[0]
             m, pr = r["meas"], r["pred"]
             # slide: when the error-induced separation of coupled foot points (model vs exact
             # score, same noise) develops

@@ -14,6 +14,13 @@ mean and variance follow the linear moment equations
 ``(1 - 2/h)``). They are integrated exactly over each grid step with frozen coefficients;
 the instantaneous fixed point ``eta* = g^2 e_N / (-lambda)`` is reported beside them because,
 at small t, the fixed point moves as fast as the offset relaxes and underestimates it.
+
+Frozen coefficients make the scheme first order in the step, like the Euler-Maruyama sampler
+it is compared with: on the two-point case with a unit normal score error (grid 10 to 1e-3)
+the final mean offset is 0.0166, 0.0155 and 0.0153 with 200, 1000 and 4000 steps (0.0152 in
+the limit). Where a foot point's frame is undetermined (near-isotropic covariance) the
+eigenvalues are still right but the basis is arbitrary; such member-steps are counted in
+``meta["undetermined_member_steps"]``.
 """
 
 from __future__ import annotations
@@ -47,7 +54,8 @@ def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) 
 
     Returns
     -------
-    eta_star : array of shape (M, D), float64 (NaN where a normal direction is not contracting)
+    eta_star : array of shape (M, D), float64 (NaN where a normal direction is not
+        contracting or the frame is undetermined)
     """
     check_model(model, density, ridge, "normal_offset_field")
     x = check_array(x, "x", "normal_offset_field", ndim=2)
@@ -59,7 +67,9 @@ def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) 
     c = np.einsum("mdk,md->mk", V, score_error(model, density, x, t))
     with np.errstate(divide="ignore", invalid="ignore"):
         coef = np.where(lam < 0, g2 * c / -lam, np.nan)
-    return np.einsum("mdk,mk->md", V, coef)
+    out = np.einsum("mdk,mk->md", V, coef)
+    out[np.asarray(fr.undetermined)] = np.nan  # no arbitrary normal space is trusted
+    return out
 
 
 @dataclass
@@ -186,9 +196,11 @@ def predict_alignment(
         qs[:, l] = np.quantile(dist, quantiles)
         mean_mu[l] = np.linalg.norm(c_mu, axis=1).mean()
 
+    undetermined = 0
     for l in range(L1):
         t = float(g[l])
         fr = ridge.frames(F[l], t)
+        undetermined += int(np.sum(fr.undetermined))
         V = fr.normal
         lam = -co["f"][l] + co["g2"][l] * fr.eigenvalues[:, ridge.dim :]  # (M, k)
         # re-express the state in the current frame (the normal space turns along the path)
@@ -221,5 +233,6 @@ def predict_alignment(
         fixed_point_distance=fixed,
         normal_rate=rate,
         final_mean=mu,
-        meta={"members": M, "n_draws": n_draws, "seed": seed},
+        meta={"members": M, "n_draws": n_draws, "seed": seed,
+              "undetermined_member_steps": undetermined},
     )

@@ -72,7 +72,11 @@ class SlidePrediction:
     path_length : array of shape (L + 1,)
         Median cumulative tangential path length of the members from ``grid[0]``.
     unconverged : int
-        Projections that did not reach the tolerance (kept where they stopped).
+        Projections, over all members and steps, that did not reach the tolerance (kept
+        where they stopped).
+    undetermined : int
+        Member-steps whose tangent frame was undetermined; those members do not move along
+        the ridge in that step (no arbitrary direction is trusted).
     """
 
     times: np.ndarray
@@ -80,6 +84,7 @@ class SlidePrediction:
     final: np.ndarray
     path_length: np.ndarray
     unconverged: int
+    undetermined: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
     def intermode_fraction(self, centres: Any, radius: float) -> float:
@@ -142,16 +147,21 @@ def predict_slide(
     feet[0] = y
     length = np.zeros(M)
     path = np.zeros(len(g))
+    undetermined = 0
     for l in range(len(g) - 1):
         t = float(g[l])
-        T = ridge.frames(y, t).tangent  # (M, D, d)
+        fr = ridge.frames(y, t)
+        T = fr.tangent  # (M, D, d)
         drift = -co["f"][l] * y + co["g2"][l] * np.asarray(model.score(y, t), dtype=np.float64)
         step = co["dt"][l] * drift
         if noise:
             step = step + np.sqrt(co["g2"][l] * co["dt"][l]) * normals(seed, traj, l, D)
         step_T = np.einsum("mdk,mek,me->md", T, T, step)
+        und = np.asarray(fr.undetermined)
+        step_T[und] = 0.0
+        undetermined += int(und.sum())
         pr = ridge.project(y + step_T, float(g[l + 1]), tol=tol, max_iter=max_iter)
-        unconverged += int(np.sum(~pr.converged)) if l == len(g) - 2 else 0
+        unconverged += int(np.sum(~pr.converged))
         new = np.array(pr.points)
         length += np.linalg.norm(new - y, axis=1)
         path[l + 1] = np.median(length)
@@ -163,6 +173,7 @@ def predict_slide(
         final=y,
         path_length=path,
         unconverged=unconverged,
+        undetermined=undetermined,
         meta={"members": M, "noise": noise, "seed": seed, "tol": tol},
     )
 
@@ -204,9 +215,11 @@ def tangential_drift_profile(
 
 
 def stable_zeros(profile: dict[str, np.ndarray], key: str = "drift") -> np.ndarray:
-    """Points (K, D) where ``profile[key]`` crosses zero from + to - (linear interpolation)."""
+    """Points (K, D) where ``profile[key]`` changes sign from + to - (linear interpolation).
+
+    A profile that only touches zero has no stable zero there."""
     v = profile[key]
     pts = profile["points"]
-    idx = np.flatnonzero((v[:-1] > 0) & (v[1:] <= 0))
+    idx = np.flatnonzero((v[:-1] > 0) & (v[1:] < 0))
     w = v[idx] / (v[idx] - v[idx + 1])
     return pts[idx] + w[:, None] * (pts[idx + 1] - pts[idx])

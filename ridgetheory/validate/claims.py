@@ -113,7 +113,8 @@ class ExperimentContext:
         return self.config.get("params", {})
 
     def claim_settings(self, claim: str) -> dict[str, Any]:
-        """The ``[claims.<claim>]`` table: ``expect``, ``reason``, ``tolerance`` overrides."""
+        """The ``[claims.<claim>]`` table: ``expect``, ``reason`` and the claim's own settings
+        (``min``, ``factor``, ``tol``, ...: each runner documents the keys it reads)."""
         return dict(self.config.get("claims", {}).get(claim, {}))
 
     def claim(
