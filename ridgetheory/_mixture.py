@@ -97,6 +97,7 @@ def anchored_covariance(r: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.nd
     S : (M, D, D) ``sum_i r_i d_i d_i^T - u u^T``
     """
     u = np.einsum("mk,mkd->md", r, d)
-    S = np.matmul(np.swapaxes(d * r[:, :, None], 1, 2), d)
+    # einsum's BLAS path; a matmul of swapped axes falls back to a slow strided loop
+    S = np.einsum("mk,mkd,mke->mde", r, d, d, optimize=True)
     S -= u[:, :, None] * u[:, None, :]
     return u, 0.5 * (S + np.swapaxes(S, 1, 2))

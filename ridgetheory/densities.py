@@ -181,7 +181,7 @@ class SmoothedEmpirical(AbstractDensity):
 def _scaled_covariance(q, d, logW):
     """``S / W`` from normalised off-anchor weights: ``sum q_i d_i d_i^T - W u u^T``."""
     u = np.einsum("mk,mkd->md", q, d)
-    S = np.matmul(np.swapaxes(d * q[:, :, None], 1, 2), d)
+    S = np.einsum("mk,mkd,mke->mde", q, d, d, optimize=True)
     S -= np.exp(logW)[:, None, None] * (u[:, :, None] * u[:, None, :])
     return 0.5 * (S + np.swapaxes(S, 1, 2))
 
