@@ -133,7 +133,11 @@ def build_model(
             weight=mlp.get("weight", "1"),
             parametrization=mlp.get("parametrization", "denoiser"),
             seed=seed,
+            t0=float(mlp.get("t0", 1e-3)),
             T=float(p.get("T", 10.0)),
+            batch_size=int(mlp.get("batch_size", 512)),
+            lr=float(mlp.get("lr", 2e-3)),
+            time_sampling=mlp.get("time_sampling", "uniform"),
             progress=progress,
         )
     raise RidgeTheoryError(

@@ -32,14 +32,13 @@ KINDS = {
 
 
 def config_dir() -> Path:
-    """Directory of the shipped configs (``validation/`` in a source checkout)."""
-    here = Path(__file__).resolve()
-    source = here.parents[2] / "validation"
-    if source.is_dir() and any(source.glob("*.toml")):
-        return source
+    """Directory of the shipped configs, ``ridgetheory/configs``.
+
+    In a source checkout it is a link to ``validation/``; a wheel carries copies.
+    """
     from importlib.resources import files
 
-    return Path(str(files("ridgetheory.configs")))
+    return Path(str(files("ridgetheory"))) / "configs"
 
 
 def list_configs() -> list[str]:
