@@ -76,7 +76,9 @@ def _validate(args: argparse.Namespace) -> int:
         quick=args.quick,
         out_dir=Path(args.out),
         seed=args.seed,
-        progress=not args.no_progress,
+        # bars only on a terminal: in a log file they are noise
+        progress=not args.no_progress and sys.stderr.isatty(),
+        verbose=not args.no_progress,
     )
     return 0 if report["passed"] else 1
 

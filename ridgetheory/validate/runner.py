@@ -201,6 +201,7 @@ def run_suite(
     out_dir: str | os.PathLike = "ridgetheory-report",
     seed: int = 0,
     progress: bool = True,
+    verbose: bool | None = None,
 ) -> dict[str, Any]:
     """Run experiments and write ``report.json``, ``report.md`` and figures to ``out_dir``.
 
@@ -213,6 +214,9 @@ def run_suite(
     out_dir : path, default="ridgetheory-report"
     seed : int, default=0
     progress : bool, default=True
+        Progress bars inside the experiments.
+    verbose : bool, optional
+        One status line per experiment and a summary (default: as ``progress``).
 
     Returns
     -------
@@ -222,6 +226,7 @@ def run_suite(
         ``experiments`` (parameters, seeds, timings, figures, recorded data), ``versions``,
         ``passed`` (every claim not marked open passed).
     """
+    verbose = progress if verbose is None else verbose
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = list(configs) if configs else list_configs()
@@ -229,7 +234,7 @@ def run_suite(
     t0 = time.perf_counter()
     experiments = []
     for name, cfg in loaded:
-        if progress:
+        if verbose:
             print(f"[ridgetheory] running {name} ({'quick' if quick else 'full'})", flush=True)
         experiments.append(
             run_experiment(name, cfg, quick=quick, out_dir=out, seed=seed, progress=progress)
@@ -253,7 +258,7 @@ def run_suite(
     }
     _atomic_write(out / "report.json", json.dumps(report, indent=2, default=str))
     _atomic_write(out / "report.md", render_markdown(report))
-    if progress:
+    if verbose:
         s = report["summary"]
         print(
             f"[ridgetheory] {'PASSED' if report['passed'] else 'FAILED'}: {s['passed']} passed, "
