@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from ..measure import memorization_fraction as _memorization
+from ..measure import nearest_training
 from ..validate.claims import ExperimentContext, ExperimentResult
 
 __all__ = ["run", "DEFAULTS", "memorization_fraction", "nearest_two"]
@@ -96,39 +98,21 @@ def nearest_two(queries: np.ndarray, train: np.ndarray, chunk: int = 2048
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest and second-nearest training distances and the nearest index.
 
-    Parameters
-    ----------
-    queries : array of shape (M, D), float64
-    train : array of shape (n, D), float64, n >= 2
+    A thin view of :func:`ridgetheory.measure.nearest_training` with ``k = 2``.
 
     Returns
     -------
     d1, d2 : arrays of shape (M,), float64
     idx : array of shape (M,), int64
     """
-    tn = np.einsum("nd,nd->n", train, train)
-    d1 = np.empty(len(queries))
-    d2 = np.empty(len(queries))
-    idx = np.empty(len(queries), dtype=np.int64)
-    for s in range(0, len(queries), chunk):
-        q = queries[s:s + chunk]
-        d = np.maximum(np.einsum("md,md->m", q, q)[:, None] + tn[None, :] - 2.0 * q @ train.T, 0)
-        two = np.argpartition(d, 1, axis=1)[:, :2]
-        pair = np.take_along_axis(d, two, axis=1)
-        order = np.argsort(pair, axis=1)
-        pair = np.take_along_axis(pair, order, axis=1)
-        d1[s:s + chunk], d2[s:s + chunk] = np.sqrt(pair[:, 0]), np.sqrt(pair[:, 1])
-        idx[s:s + chunk] = np.take_along_axis(two, order, axis=1)[:, 0]
-    return d1, d2, idx
+    idx, dist = nearest_training(queries, train, k=2, chunk=chunk)
+    return dist[:, 0], dist[:, 1], idx[:, 0]
 
 
 def memorization_fraction(samples: np.ndarray, train: np.ndarray, *, ratio: float = 1 / 3,
                           n_boot: int = 1000, level: float = 0.95, seed: int = 0
                           ) -> dict[str, Any]:
-    """Share of samples whose nearest / second-nearest training distance is below ``ratio``.
-
-    Bonnaire et al. (theory.md section 8). The confidence interval is the percentile
-    bootstrap over samples.
+    """:func:`ridgetheory.measure.memorization_fraction` plus the per-sample ratios.
 
     Returns
     -------
@@ -143,14 +127,10 @@ def memorization_fraction(samples: np.ndarray, train: np.ndarray, *, ratio: floa
     >>> out["fraction"]
     0.5
     """
+    res = _memorization(samples, train, ratio=ratio, n_boot=n_boot, level=level, seed=seed)
     d1, d2, idx = nearest_two(samples, train)
-    r = d1 / np.maximum(d2, 1e-300)
-    hit = r < ratio
-    rng = np.random.default_rng(seed)
-    boot = hit[rng.integers(0, len(hit), (n_boot, len(hit)))].mean(axis=1)
-    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
-    return {"fraction": float(hit.mean()), "ci": [float(lo), float(hi)], "ratios": r,
-            "nearest": idx}
+    return {"fraction": res["fraction"], "ci": [res["low"], res["high"]],
+            "ratios": d1 / np.maximum(d2, 1e-300), "nearest": idx}
 
 
 def _sample(model, process, n, grid, seed, save_times, progress, backend="numpy"):
