@@ -251,6 +251,23 @@ def _flush(S, Z, EZ):
             S[p, q] += acc
 
 
+@nb.njit(cache=True, nogil=True)
+def _top_two(lg, n):
+    """Largest logit, the second largest (over the other indices) and the argmax."""
+    best = -np.inf
+    top2 = -np.inf
+    k = 0
+    for j in range(n):
+        lj = lg[j]
+        if lj > best:
+            top2 = best
+            best = lj
+            k = j
+        elif lj > top2:
+            top2 = lj
+    return best, top2, k
+
+
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
 def _moments(x, a, h, data, dataT, sqnorm, buf, off, S, want_S, Z, EZ):
     """Anchored offset ``m - x`` into ``off`` and the direction part of ``S`` into ``S``.
@@ -272,17 +289,7 @@ def _moments(x, a, h, data, dataT, sqnorm, buf, off, S, want_S, Z, EZ):
         xc = ca * x[c]
         for j in range(n):
             lg[j] += xc * dataT[c, j]
-    best = -np.inf
-    top2 = -np.inf  # second largest logit (over the other indices)
-    k = 0
-    for j in range(n):
-        lj = lg[j]
-        if lj > best:
-            top2 = best
-            best = lj
-            k = j
-        elif lj > top2:
-            top2 = lj
+    best, top2, k = _top_two(lg, n)
     for c in range(D):
         off[c] = 0.0
     if want_S:
@@ -379,17 +386,7 @@ def _moments2(x, a, h, data, dataT, sqnorm, buf, off, S, want_S):
     c1 = ca * x1
     for j in range(n):
         lg[j] = c0 * dataT[0, j] + c1 * dataT[1, j] - cb * sqnorm[j]
-    best = -np.inf
-    top2 = -np.inf  # second largest logit (over the other indices)
-    k = 0
-    for j in range(n):
-        lj = lg[j]
-        if lj > best:
-            top2 = best
-            best = lj
-            k = j
-        elif lj > top2:
-            top2 = lj
+    best, top2, k = _top_two(lg, n)
     yk0 = data[k, 0]
     yk1 = data[k, 1]
     tot = 0.0

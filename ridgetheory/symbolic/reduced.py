@@ -241,13 +241,7 @@ class ReducedRidgeDynamics:
         -------
         array of the broadcast shape, float64
         """
-        uu, tt = self._ut(u, t, "score")
-        shape = uu.shape
-        uf, tf = uu.reshape(-1), tt.reshape(-1)
-        a, h = self._coef(self._a, tf), self._coef(self._h, tf)
-        ui = self._u_np
-        logits = -((uf[:, None] - a[:, None] * ui[None, :]) ** 2) / (2 * h[:, None])
-        r, _, k, _ = anchored_softmax(logits)
+        shape, uf, a, h, ui, r, k = self._posterior(u, t, "score")
         offset = (a * ui[k] - uf) + a * (r @ ui - r.sum(axis=1) * ui[k])
         return (offset / h).reshape(shape)
 
@@ -291,15 +285,19 @@ class ReducedRidgeDynamics:
         c = 1.0 if kind == "sde" else 0.5
         return self._coef(self._f, tt) + c * self._coef(self._g2, tt) / self._coef(self._h, tt)
 
-    def tangent_curvature(self, u: Any, t: Any) -> np.ndarray:
-        """Hessian eigenvalue along the ridge, ``-1/h + Var_g(a u_i)/h^2``, broadcast shape."""
-        uu, tt = self._ut(u, t, "tangent_curvature")
-        shape = uu.shape
+    def _posterior(self, u: Any, t: Any, name: str):
+        """Anchored posterior weights over the points on the line (score and curvature)."""
+        uu, tt = self._ut(u, t, name)
         uf, tf = uu.reshape(-1), tt.reshape(-1)
         a, h = self._coef(self._a, tf), self._coef(self._h, tf)
         ui = self._u_np
         logits = -((uf[:, None] - a[:, None] * ui[None, :]) ** 2) / (2 * h[:, None])
         r, _, k, _ = anchored_softmax(logits)
+        return uu.shape, uf, a, h, ui, r, k
+
+    def tangent_curvature(self, u: Any, t: Any) -> np.ndarray:
+        """Hessian eigenvalue along the ridge, ``-1/h + Var_g(a u_i)/h^2``, broadcast shape."""
+        shape, uf, a, h, ui, r, k = self._posterior(u, t, "tangent_curvature")
         d = a[:, None] * (ui[None, :] - ui[k][:, None])
         m1 = np.einsum("mk,mk->m", r, d)
         var = np.einsum("mk,mk->m", r, d * d) - m1 * m1
