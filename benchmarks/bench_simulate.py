@@ -81,7 +81,7 @@ def torchsde_rate(score, M, steps, repeats):
     torch.set_default_dtype(torch.float64)
     means = torch.as_tensor(score.means)
     var = torch.as_tensor(score.variances)
-    logw = torch.as_tensor(score._logw)
+    logw = torch.as_tensor(score.log_weights)
     D = means.shape[1]
 
     class ReverseOU(torch.nn.Module):

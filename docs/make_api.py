@@ -4,15 +4,20 @@ import inspect
 from pathlib import Path
 
 import ridgetheory as rt
+import ridgetheory.conventions
 import ridgetheory.measure
+import ridgetheory.plotting
 import ridgetheory.predict
 import ridgetheory.symbolic
 
 SECTIONS = [
-    ("ridgetheory", rt, [n for n in rt.__all__ if n not in ("__version__", "predict", "measure")]),
+    ("ridgetheory", rt, [n for n in rt.__all__
+                         if n not in ("__version__", "predict", "measure", "conventions")]),
+    ("ridgetheory.conventions", ridgetheory.conventions, ridgetheory.conventions.__all__),
     ("ridgetheory.predict", ridgetheory.predict, ridgetheory.predict.__all__),
     ("ridgetheory.measure", ridgetheory.measure, ridgetheory.measure.__all__),
     ("ridgetheory.symbolic", ridgetheory.symbolic, ridgetheory.symbolic.__all__),
+    ("ridgetheory.plotting", ridgetheory.plotting, ridgetheory.plotting.__all__),
 ]
 
 

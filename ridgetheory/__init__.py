@@ -1,15 +1,15 @@
 """ridgetheory: the ridge-manifold theory of diffusion-model generalization, executable.
 
 The public API is listed here explicitly; see ``docs/`` for one page per concept. The
-submodules ``symbolic`` (sympy), ``nn`` and ``datasets`` (torch, MNIST) are imported on
-demand: ``import ridgetheory.symbolic``.
+submodules ``symbolic`` (sympy), ``plotting`` (matplotlib), ``nn`` and ``datasets`` (torch,
+MNIST) are imported on demand: ``import ridgetheory.symbolic``.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import grids, measure, predict
+from . import conventions, grids, measure, predict
 from ._checks import RidgeTheoryError
 from .backend import BackendUnavailable, backend_status
 from .densities import GaussianMixture, SmoothedEmpirical
@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     # foundation
     "grids",
+    "conventions",
     "RidgeTheoryError",
     "BackendUnavailable",
     "backend_status",

@@ -83,21 +83,23 @@ def full_weights(r: np.ndarray, W: np.ndarray, k: np.ndarray) -> np.ndarray:
     return g
 
 
-def anchored_covariance(r: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean offset and covariance of the component centres.
+def anchored_scaled_covariance(q: np.ndarray, d: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+    """Direction part ``S_dir = S / W`` of the posterior covariance of the component centres.
 
     Parameters
     ----------
-    r : (M, K) anchored weights (anchor entry 0)
+    q : (M, K) off-anchor weights normalised to sum to one (``r / W``, anchor entry 0)
     d : (M, K, D) centres relative to the anchor's centre
+    log_w : (M,) ``log W``
 
     Returns
     -------
-    u : (M, D) ``sum_i r_i d_i``  (posterior mean minus anchor centre)
-    S : (M, D, D) ``sum_i r_i d_i d_i^T - u u^T``
+    S_dir : (M, D, D) ``sum_i q_i d_i d_i^T - W u u^T`` with ``u = sum_i q_i d_i``, so that
+    ``S = W S_dir = sum_i r_i d_i d_i^T - (sum_i r_i d_i)(sum_i r_i d_i)^T``.
     """
-    u = np.einsum("mk,mkd->md", r, d)
+    u = np.einsum("mk,mkd->md", q, d)
     # einsum's BLAS path; a matmul of swapped axes falls back to a slow strided loop
-    S = np.einsum("mk,mkd,mke->mde", r, d, d, optimize=True)
-    S -= u[:, :, None] * u[:, None, :]
-    return u, 0.5 * (S + np.swapaxes(S, 1, 2))
+    S = np.einsum("mk,mkd,mke->mde", q, d, d, optimize=True)
+    with np.errstate(under="ignore"):
+        S -= np.exp(log_w)[:, None, None] * (u[:, :, None] * u[:, None, :])
+    return 0.5 * (S + np.swapaxes(S, 1, 2))

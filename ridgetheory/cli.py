@@ -25,9 +25,9 @@ from pathlib import Path
 __all__ = ["main"]
 
 FIGURES = {
-    "ridge-two-mode": ("ridgetheory.ridge.demo", "two_mode_figure", "ridge_two_mode.png"),
+    "ridge-two-mode": ("ridgetheory.plotting.ridge", "two_mode_figure", "ridge_two_mode.png"),
     "rf-error-vs-tau": (
-        "ridgetheory.random_features.demo",
+        "ridgetheory.plotting.errors",
         "error_vs_tau_figure",
         "rf_error_vs_tau.png",
     ),

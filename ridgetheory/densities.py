@@ -19,27 +19,18 @@ from ._checks import (
     check_int,
 )
 from ._mixture import (
-    anchored_covariance,
+    anchored_scaled_covariance,
     anchored_scaled_weights,
     anchored_softmax,
     full_weights,
 )
-from .processes import OU, AbstractProcess
+from .processes import OU, AbstractProcess, check_process
 from .protocol import AbstractDensity
 
 __all__ = ["SmoothedEmpirical", "GaussianMixture", "DEFAULT_MEMORY_BUDGET"]
 
 #: bytes of temporaries a density may hold at once (queries are processed in chunks)
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
-
-
-def _check_process(process: Any, where: str) -> AbstractProcess:
-    if not isinstance(process, AbstractProcess):
-        raise RidgeTheoryError(
-            f"`process` passed to {where} must be a forward process such as rt.OU(); "
-            f"got {type(process).__name__}."
-        )
-    return process
 
 
 def _chunks(m: int, per_row_bytes: int, budget: int):
@@ -50,6 +41,8 @@ def _chunks(m: int, per_row_bytes: int, budget: int):
 
 class SmoothedEmpirical(AbstractDensity):
     """The smoothed empirical density ``p_t(x) = (1/n) sum_i N(x; a_t x_i, h_t I)``.
+
+    Fast paths (``fused_kernel = "empirical"``) read the public ``data`` (n, D).
 
     Parameters
     ----------
@@ -81,6 +74,8 @@ class SmoothedEmpirical(AbstractDensity):
     array([0.1412, 0.    ])
     """
 
+    fused_kernel = "empirical"
+
     def __init__(
         self,
         data: Any,
@@ -97,7 +92,7 @@ class SmoothedEmpirical(AbstractDensity):
                 f"`data` passed to {where} must have at least one column; got shape "
                 f"{self.data.shape}."
             )
-        self.process = _check_process(OU() if process is None else process, where)
+        self.process = check_process(process, where, default=OU())
         self.memory_budget = check_int(memory_budget, "memory_budget", where, low=1)
         self.n, self.dim = self.data.shape
         self._sqnorm = np.einsum("nd,nd->n", self.data, self.data)
@@ -113,7 +108,7 @@ class SmoothedEmpirical(AbstractDensity):
         return out
 
     def _ah(self, t):
-        return (self.process._alpha(t).astype(self.dtype), self.process._h(t).astype(self.dtype))
+        return (self.process.alpha(t).astype(self.dtype), self.process.h(t).astype(self.dtype))
 
     def _weights(self, x, t):
         out = np.empty((x.shape[0], self.n), dtype=self.dtype)
@@ -137,7 +132,7 @@ class SmoothedEmpirical(AbstractDensity):
             )
         return out
 
-    def _offset(self, x, t):
+    def _mean_shift(self, x, t):
         """``m - x`` (M, D), anchored: ``(a x_k - x) + a (sum_{i!=k} g_i x_i - W x_k)``."""
         out = np.empty_like(x)
         a, h = self._ah(t)
@@ -149,21 +144,11 @@ class SmoothedEmpirical(AbstractDensity):
         return out
 
     def _denoiser(self, x, t):
-        return x + self._offset(x, t)
+        return x + self._mean_shift(x, t)
 
     def _score(self, x, t):
         _, h = self._ah(t)
-        return self._offset(x, t) / h[:, None]
-
-    def _posterior_covariance(self, x, t):
-        out = np.empty((x.shape[0], self.dim, self.dim), dtype=self.dtype)
-        a, h = self._ah(t)
-        per_row = 8 * self.n * (self.dim + 3)
-        for sl in _chunks(x.shape[0], per_row, self.memory_budget):
-            r, W, k, _ = anchored_softmax(self._logits(x[sl], a[sl], h[sl]))
-            d = a[sl, None, None] * (self.data[None, :, :] - self.data[k][:, None, :])
-            _, out[sl] = anchored_covariance(r, d)
-        return out
+        return self._mean_shift(x, t) / h[:, None]
 
     def _posterior_covariance_parts(self, x, t):
         m = x.shape[0]
@@ -174,22 +159,16 @@ class SmoothedEmpirical(AbstractDensity):
         for sl in _chunks(m, per_row, self.memory_budget):
             q, logW[sl], k = anchored_scaled_weights(self._logits(x[sl], a[sl], h[sl]))
             d = a[sl, None, None] * (self.data[None, :, :] - self.data[k][:, None, :])
-            S[sl] = _scaled_covariance(q, d, logW[sl])
+            S[sl] = anchored_scaled_covariance(q, d, logW[sl])
         return np.zeros(m, dtype=self.dtype), logW, S
-
-
-def _scaled_covariance(q, d, logW):
-    """``S / W`` from normalised off-anchor weights: ``sum q_i d_i d_i^T - W u u^T``."""
-    u = np.einsum("mk,mkd->md", q, d)
-    S = np.einsum("mk,mkd,mke->mde", q, d, d, optimize=True)
-    S -= np.exp(logW)[:, None, None] * (u[:, :, None] * u[:, None, :])
-    return 0.5 * (S + np.swapaxes(S, 1, 2))
 
 
 class GaussianMixture(AbstractDensity):
     """A Gaussian-mixture data distribution smoothed exactly by the forward process.
 
     ``X_0 ~ sum_j w_j N(mu_j, v_j I)`` gives ``p_t = sum_j w_j N(a_t mu_j, (a_t^2 v_j + h_t) I)``.
+    Fast paths (``fused_kernel = "gmm"``) read the public ``means``, ``variances`` and
+    ``log_weights``.
 
     Parameters
     ----------
@@ -217,6 +196,8 @@ class GaussianMixture(AbstractDensity):
     >>> g.score(np.array([1.0, 2.0]), 0.3)  # N(0, I) is stationary under OU
     array([-1., -2.])
     """
+
+    fused_kernel = "gmm"
 
     def __init__(
         self,
@@ -267,8 +248,9 @@ class GaussianMixture(AbstractDensity):
         self.variances = v.astype(self.dtype)
         self.mixture_weights = w.astype(self.dtype)
         with np.errstate(divide="ignore"):
-            self._logw = np.log(w).astype(self.dtype)
-        self.process = _check_process(OU() if process is None else process, where)
+            #: log mixture weights (K,), ``-inf`` for zero-weight components
+            self.log_weights = np.log(w).astype(self.dtype)
+        self.process = check_process(process, where, default=OU())
         self.memory_budget = check_int(memory_budget, "memory_budget", where, low=1)
         self.n_components = K
 
@@ -276,12 +258,12 @@ class GaussianMixture(AbstractDensity):
         return f"GaussianMixture(K={self.n_components}, D={self.dim}, process={self.process!r})"
 
     def _parts(self, x, t):
-        a = self.process._alpha(t).astype(self.dtype)
-        h = self.process._h(t).astype(self.dtype)
+        a = self.process.alpha(t).astype(self.dtype)
+        h = self.process.h(t).astype(self.dtype)
         s = (a**2)[:, None] * self.variances[None, :] + h[:, None]  # (M, K)
         diff = x[:, None, :] - a[:, None, None] * self.means[None, :, :]  # (M, K, D)
         sq = np.einsum("mkd,mkd->mk", diff, diff)
-        logits = self._logw[None, :] - 0.5 * sq / s - 0.5 * self.dim * np.log(s)
+        logits = self.log_weights[None, :] - 0.5 * sq / s - 0.5 * self.dim * np.log(s)
         return a, h, s, diff, logits
 
     def _rows(self):
@@ -312,23 +294,6 @@ class GaussianMixture(AbstractDensity):
             out[sl] = -np.einsum("mk,mkd->md", g / s, diff)
         return out
 
-    def _posterior_covariance(self, x, t):
-        out = np.empty((x.shape[0], self.dim, self.dim), dtype=self.dtype)
-        for sl in _chunks(
-            x.shape[0], self._rows() + 8 * self.n_components * self.dim, self.memory_budget
-        ):
-            a, h, s, diff, logits = self._parts(x[sl], t[sl])
-            r, W, k, _ = anchored_softmax(logits)
-            g = full_weights(r, W, k)
-            rows = np.arange(diff.shape[0])
-            # component posterior means c_j = x - h diff_j / s_j, relative to the anchor's
-            shift = -h[:, None, None] * diff / s[:, :, None]
-            d = shift - shift[rows, k][:, None, :]
-            _, S = anchored_covariance(r, d)
-            S += self._within(g, a, h, s)[:, None, None] * np.eye(self.dim, dtype=self.dtype)
-            out[sl] = S
-        return out
-
     def _within(self, g, a, h, s):
         """Average within-component posterior variance ``sum_j g_j a^2 v_j h / s_j``."""
         return np.einsum("mk,mk->m", g, (a**2)[:, None] * self.variances[None, :] * h[:, None] / s)
@@ -343,8 +308,9 @@ class GaussianMixture(AbstractDensity):
             r, W, k, _ = anchored_softmax(logits)
             q, logW[sl], _ = anchored_scaled_weights(logits)
             rows = np.arange(diff.shape[0])
+            # component posterior means c_j = x - h diff_j / s_j, relative to the anchor's
             shift = -h[:, None, None] * diff / s[:, :, None]
             d = shift - shift[rows, k][:, None, :]
-            S[sl] = _scaled_covariance(q, d, logW[sl])
+            S[sl] = anchored_scaled_covariance(q, d, logW[sl])
             iso[sl] = self._within(full_weights(r, W, k), a, h, s)
         return iso, logW, S

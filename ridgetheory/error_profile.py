@@ -21,7 +21,7 @@ import numpy as np
 from ._checks import RidgeTheoryError, check_array, check_choice, check_int, check_seed
 from .protocol import AbstractDensity, AbstractScoreModel
 
-__all__ = ["ErrorProfile", "error_profile", "plot_error_profile"]
+__all__ = ["ErrorProfile", "error_profile"]
 
 _PARTS = ("bias", "optimization", "residue")
 
@@ -79,53 +79,11 @@ class ErrorProfile:
                 np.trapezoid((w * self.E_T)[..., order], tt, axis=-1))
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot the errors against t on log axes; see :func:`plot_error_profile`."""
+        """Plot the errors against t on log axes; see
+        :func:`ridgetheory.plotting.plot_error_profile`."""
+        from .plotting import plot_error_profile
+
         return plot_error_profile(self, ax=ax, **kwargs)
-
-
-def plot_error_profile(profile: ErrorProfile, ax: Any = None, *, tau_index: int = -1,
-                       parts: bool = True) -> Any:
-    """Plot ``E_N(t)`` and ``E_T(t)`` (and the RF parts) on log-log axes.
-
-    Parameters
-    ----------
-    profile : ErrorProfile
-    ax : matplotlib Axes or None, default=None (a new figure)
-    tau_index : int, default=-1
-        Which training time to draw when the profile holds several.
-    parts : bool, default=True
-        Also draw the bias and optimization parts of an RF fit (dashed, dotted).
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    import matplotlib
-
-    if ax is None:
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5.5, 4))
-
-    def pick(a):
-        return a[tau_index] if np.ndim(a) == 2 else a
-
-    tiny = np.finfo(np.float64).tiny  # zeros cannot sit on a log axis
-    ax.loglog(profile.times, np.maximum(pick(profile.E_N), tiny), "C0-", label="normal $E_N$")
-    ax.loglog(profile.times, np.maximum(pick(profile.E_T), tiny), "C1-", label="tangent $E_T$")
-    if parts and profile.parts:
-        for name, style in (("bias", "--"), ("optimization", ":")):
-            en, et = profile.parts[name]
-            ax.loglog(profile.times, np.maximum(pick(en), tiny), "C0" + style, lw=1,
-                      label=f"normal, {name}")
-            ax.loglog(profile.times, np.maximum(pick(et), tiny), "C1" + style, lw=1,
-                      label=f"tangent, {name}")
-    ax.set_xlabel("t")
-    ax.set_ylabel(f"error ({profile.units} units)")
-    ax.set_title(f"normal/tangent error, {profile.view} view")
-    ax.legend(fontsize=7)
-    return ax
 
 
 def _normal_basis(ridge: Any, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -248,22 +206,11 @@ def error_profile(
 
     taus = None
     if is_fit:
-        from .random_features.fit import _check_tau
+        from .random_features.fit import _check_taus
 
-        tau_arr = np.atleast_1d(np.asarray(tau, dtype=np.float64))
-        if tau_arr.ndim != 1:
-            raise RidgeTheoryError(f"`tau` passed to {where} must be a scalar or 1-D; got "
-                                   f"shape {tau_arr.shape}.")
-        for v in tau_arr:
-            _check_tau(v, where)
+        tau_arr = _check_taus(tau, where)
         taus = tau_arr if np.ndim(tau) else None
         fit = model_or_fit
-        W0 = fit._init(init, where)
-        lam, Q = fit.eig()
-        WsQ = (fit.V @ Q) / lam
-        dQ = -WsQ if W0 is None else W0 @ Q - WsQ
-        decays = np.where(np.isinf(tau_arr)[:, None], 0.0,
-                          np.exp(-2.0 * np.outer(np.where(np.isinf(tau_arr), 0, tau_arr), lam)))
         nt = tau_arr.shape[0]
     else:
         nt = 1
@@ -275,14 +222,14 @@ def error_profile(
     for k in range(L):
         t = tt[k]
         if pts is None:
-            a = float(density.process._alpha(np.array(t)))
-            h = float(density.process._h(np.array(t)))
+            a = float(density.process.alpha(np.array(t)))
+            h = float(density.process.h(np.array(t)))
             idx = rng.integers(0, density.n, n_samples)
             x = a * density.data[idx] + np.sqrt(h) * rng.standard_normal((n_samples, D))
         else:
             x = pts[k] if pts.ndim == 3 else pts
         tv = np.full(x.shape[0], t)
-        h = float(density.process._h(np.array(t)))
+        h = float(density.process.h(np.array(t)))
         scale = 1.0 / h**2 if units == "score" else 1.0
         m = density.denoiser(x, tv)
         VN, bad = _normal_basis(ridge, x, tv)
@@ -295,14 +242,8 @@ def error_profile(
             continue
         VN, x, tv, m = VN[good], x[good], tv[good], m[good]
         if is_fit:
-            sig = fit.model._features(x, tv)
-            proj = sig @ Q
-            hv = h if fit.model.parametrization == "score" else 1.0
-            bias = proj @ WsQ.T
-            bias = (x + h * bias - m) if hv != 1.0 else bias - m
-            opt = hv * np.einsum("mr,tr,dr->tmd", proj, decays, dQ)
-            res = (np.zeros_like(bias) if W0 is None
-                   else hv * (sig @ W0.T - proj @ (W0 @ Q).T))
+            dec = fit.decompose(tau_arr, x, tv, init, target=m)
+            bias, opt, res = dec.bias, dec.optimization, dec.residue
             total = bias[None] + opt + res[None]
             for name, v in (("bias", bias[None]), ("optimization", opt), ("residue", res[None])):
                 n2, t2 = _split(VN, v)

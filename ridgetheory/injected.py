@@ -129,7 +129,7 @@ class InjectedError(AbstractScoreModel):
 
     def __repr__(self) -> str:
         return (
-            f"InjectedError({self.density!r}, d={self.ridge.dim}, normal={self.normal_size!r}, "
+            f"InjectedError({self.density!r}, d={self.ridge.d}, normal={self.normal_size!r}, "
             f"tangent={self.tangent_size!r}, units={self.units!r})"
         )
 
@@ -142,7 +142,7 @@ class InjectedError(AbstractScoreModel):
         n_size = np.broadcast_to(np.asarray(self._normal(t), dtype=np.float64), t.shape)
         t_size = np.broadcast_to(np.asarray(self._tangent(t), dtype=np.float64), t.shape)
         if self.units == "denoiser":
-            h = self.process._h(t)
+            h = self.process.h(t)
             n_size, t_size = n_size / h, t_size / h
         e = np.zeros_like(x, dtype=np.float64)
         if not (np.any(n_size) or np.any(t_size)):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._checks import RidgeTheoryError, check_array, check_scalar
 
-__all__ = ["AbstractProcess", "OU", "VPLinear", "VPCosine", "VE"]
+__all__ = ["AbstractProcess", "OU", "VPLinear", "VPCosine", "VE", "check_process"]
 
 
 class AbstractProcess(ABC):
@@ -133,6 +133,22 @@ class AbstractProcess(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
+
+
+def check_process(process: Any, where: str, *, default: AbstractProcess | None = None,
+                  name: str = "process") -> AbstractProcess:
+    """The one check of a ``process`` argument: an :class:`AbstractProcess` instance.
+
+    ``None`` gives ``default`` when one is given (e.g. ``OU()``) and is an error otherwise.
+    """
+    if process is None and default is not None:
+        return default
+    if not isinstance(process, AbstractProcess):
+        raise RidgeTheoryError(
+            f"`{name}` passed to {where} must be a forward process such as rt.OU(); "
+            f"got {type(process).__name__}."
+        )
+    return process
 
 
 def _times_rows(c: np.ndarray, x: np.ndarray) -> np.ndarray:

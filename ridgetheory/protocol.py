@@ -13,24 +13,45 @@ Public methods check and normalise their input, then call private ``_score``, ``
 on clean (M, D) arrays with (M,) times. A subclass implements either ``_score`` or
 ``_denoiser``: the base derives the other by Tweedie's identity ``m = x + h s``.
 
-Capability markers are class attributes, not string flags:
+The contract that the ridge engine, the predictions and the integrators rely on is the
+public protocol plus these documented protected hooks (subclasses override them; callers
+outside the class may call them on clean input, never any other private name):
+
+* ``_score(x, t)``, ``_denoiser(x, t)`` -- on clean (M, D) points and (M,) times;
+* ``_mean_shift(x, t)`` -- ``m - x`` (M, D); a density overrides it with an anchored
+  evaluation that keeps relative accuracy where ``m`` and ``x`` nearly cancel;
+* ``_posterior_covariance_parts(x, t)`` (densities) -- ``S = iso I + exp(log_w) S_dir``,
+  the split from which ridge frames are taken (theory.md section 2).
+
+Capability markers are class attributes, not string flags or type tests:
 
 * ``has_exact_hessian`` -- ``hessian`` is exact (not a finite difference);
 * ``has_posterior_covariance`` -- ``posterior_covariance`` is available, so ridge frames
-  can be computed by ``eigh`` of the (well-conditioned) posterior covariance.
+  can be computed by ``eigh`` of the (well-conditioned) posterior covariance;
+* ``fused_kernel`` -- the name of the fused numba/CUDA kernel whose formulas are exactly
+  this class's score and posterior moments (``"empirical"``, ``"gmm"``, ``"rf"``) or
+  ``None``. Fast paths dispatch on it (for float64 objects). A subclass that overrides
+  ``_score``, ``_denoiser``, ``_mean_shift``, ``_posterior_covariance`` or
+  ``_posterior_covariance_parts`` loses it automatically unless it restates
+  ``fused_kernel`` in its own class body; a subclass that changes nothing of the maths (a
+  new ``__repr__``, helpers) keeps the fast path.
 """
 
 from __future__ import annotations
 
 from abc import ABC
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._checks import check_points, check_times
 from .processes import AbstractProcess
 
-__all__ = ["AbstractScoreModel", "AbstractDensity"]
+__all__ = ["AbstractScoreModel", "AbstractDensity", "KERNEL_HOOKS"]
+
+#: the methods whose formulas a fused kernel restates: overriding one drops ``fused_kernel``
+KERNEL_HOOKS = ("_score", "_denoiser", "_mean_shift", "_posterior_covariance",
+                "_posterior_covariance_parts")
 
 
 class AbstractScoreModel(ABC):
@@ -51,6 +72,13 @@ class AbstractScoreModel(ABC):
     dtype: np.dtype = np.dtype(np.float64)
     has_exact_hessian: bool = False
     has_posterior_covariance: bool = False
+    fused_kernel: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # a subclass that restates the maths no longer matches the fused kernel's formulas
+        if "fused_kernel" not in cls.__dict__ and any(k in cls.__dict__ for k in KERNEL_HOOKS):
+            cls.fused_kernel = None
 
     # -- input normalisation -------------------------------------------------------------
     def _prepare(self, x: Any, t: Any, method: str) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -91,13 +119,25 @@ class AbstractScoreModel(ABC):
         xx, tt, single = self._prepare(x, t, "denoiser")
         return self._finish(self._denoiser(xx, tt), single)
 
+    def mean_shift(self, x: Any, t: Any) -> np.ndarray:
+        """Mean shift ``m(x, t) - x = h_t s(x, t)``, shape as ``x``.
+
+        Densities evaluate it anchored at the heaviest component (theory.md section 2), so it
+        keeps relative accuracy where ``m`` and ``x`` nearly cancel.
+        """
+        xx, tt, single = self._prepare(x, t, "mean_shift")
+        return self._finish(self._mean_shift(xx, tt), single)
+
     # -- defaults by Tweedie's identity --------------------------------------------------
+    def _mean_shift(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return self._denoiser(x, t) - x
+
     def _score(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         if type(self)._denoiser is AbstractScoreModel._denoiser:
             raise NotImplementedError(
                 f"{type(self).__name__} implements neither _score nor _denoiser"
             )
-        h = self.process._h(t).astype(x.dtype)
+        h = self.process.h(t).astype(x.dtype)
         return (self._denoiser(x, t) - x) / h[:, None]
 
     def _denoiser(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -105,7 +145,7 @@ class AbstractScoreModel(ABC):
             raise NotImplementedError(
                 f"{type(self).__name__} implements neither _score nor _denoiser"
             )
-        h = self.process._h(t).astype(x.dtype)
+        h = self.process.h(t).astype(x.dtype)
         return x + h[:, None] * self._score(x, t)
 
 
@@ -152,7 +192,7 @@ class AbstractDensity(AbstractScoreModel):
 
     def _hessian(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         S = self._posterior_covariance(x, t)
-        h = self.process._h(t).astype(x.dtype)
+        h = self.process.h(t).astype(x.dtype)
         eye = np.eye(self.dim, dtype=x.dtype)
         return (S - h[:, None, None] * eye) / (h**2)[:, None, None]
 
@@ -162,6 +202,7 @@ class AbstractDensity(AbstractScoreModel):
     def _weights(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    # A density states its posterior covariance once, as either hook; the other follows.
     def _posterior_covariance_parts(
         self, x: np.ndarray, t: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,8 +213,22 @@ class AbstractDensity(AbstractScoreModel):
         basin at small t). Returns ``iso`` (M,), ``log_scale`` (M,) and ``S_dir`` (M, D, D).
         The default wraps ``_posterior_covariance`` (no underflow protection).
         """
+        if type(self)._posterior_covariance is AbstractDensity._posterior_covariance:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither _posterior_covariance nor "
+                "_posterior_covariance_parts"
+            )
         S = self._posterior_covariance(x, t)
         return np.zeros(x.shape[0], dtype=S.dtype), np.zeros(x.shape[0], dtype=S.dtype), S
 
     def _posterior_covariance(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        if type(self)._posterior_covariance_parts is AbstractDensity._posterior_covariance_parts:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither _posterior_covariance nor "
+                "_posterior_covariance_parts"
+            )
+        iso, log_w, S = self._posterior_covariance_parts(x, t)
+        with np.errstate(under="ignore"):
+            S = np.exp(log_w).astype(S.dtype)[:, None, None] * S
+        S += iso[:, None, None] * np.eye(self.dim, dtype=S.dtype)
+        return S

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ridgetheory.experiments.mnist_latent import memorization_fraction, nearest_two
+from ridgetheory.experiments.mnist_latent import memorization_detail, nearest_two
 
 CONFIG = Path(__file__).resolve().parents[1] / "validation" / "mnist_latent.toml"
 
@@ -24,18 +24,18 @@ def test_nearest_two_matches_brute_force():
     np.testing.assert_array_equal(idx, np.argmin(full, axis=1))
 
 
-def test_memorization_fraction_on_placed_samples():
+def test_memorization_detail_on_placed_samples():
     # Training points far apart on a line; samples placed at known distance ratios.
     train = np.array([[0.0], [10.0], [20.0], [30.0]])
     # ratio d1/d2: 0.1/9.9, 1/9, 4/6, 5/5 -> two memorized (below 1/3), two not.
     samples = np.array([[0.1], [11.0], [24.0], [25.0]])
-    out = memorization_fraction(samples, train, n_boot=2000, seed=0)
+    out = memorization_detail(samples, train, n_boot=2000, seed=0)
     assert out["fraction"] == 0.5
     np.testing.assert_allclose(out["ratios"], [0.1 / 9.9, 1 / 9, 4 / 6, 1.0])
     lo, hi = out["ci"]
     assert 0.0 <= lo < 0.5 < hi <= 1.0
     # All samples on training points: fraction 1 and a degenerate interval.
-    assert memorization_fraction(train + 1e-3, train, n_boot=100)["ci"] == [1.0, 1.0]
+    assert memorization_detail(train + 1e-3, train, n_boot=100)["ci"] == [1.0, 1.0]
 
 
 @pytest.fixture(scope="module")

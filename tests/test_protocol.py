@@ -108,3 +108,93 @@ def test_bad_input_is_rejected_by_name(model):
         model.denoiser(np.zeros(3), 0.5)
     with pytest.raises(rt.RidgeTheoryError, match=f"`x` passed to {name}.score must be finite"):
         model.score(np.array([np.nan, 0.0]), 0.5)
+
+
+# -- the density contract: capabilities, not type tests --------------------------------------------
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_mean_shift_is_h_times_score(name):
+    """``mean_shift = m - x = h s`` for every score model, whatever its own statement."""
+    model = MODELS[name]
+    x = np.random.default_rng(3).normal(size=(6, 2))
+    t = np.array([0.02, 0.05, 0.1, 0.3, 0.6, 0.9])  # inside every process's horizon
+    h = model.process.h(t)[:, None]
+    np.testing.assert_allclose(model.mean_shift(x, t), h * model.score(x, t), rtol=1e-9,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SmoothedEmpirical", "GaussianMixture"])
+def test_posterior_covariance_is_its_parts(name):
+    """``S = iso I + exp(log_w) S_dir``: one statement, both views agree (and S is PSD)."""
+    model = MODELS[name]
+    x = np.random.default_rng(4).normal(size=(5, 2))
+    t = np.full(5, 0.4)
+    iso, log_w, S_dir = model._posterior_covariance_parts(x, t)
+    S = model.posterior_covariance(x, t)
+    np.testing.assert_allclose(S, iso[:, None, None] * np.eye(2)
+                               + np.exp(log_w)[:, None, None] * S_dir, rtol=1e-12, atol=1e-15)
+    assert np.linalg.eigvalsh(S).min() > -1e-12
+
+
+class _Renamed(rt.SmoothedEmpirical):
+    """Changes nothing of the maths: keeps the fused kernels."""
+
+    def __repr__(self):
+        return "Renamed()"
+
+
+class _Tilted(rt.SmoothedEmpirical):
+    """Adds a constant to the score: its maths is no longer the kernel's."""
+
+    def _score(self, x, t):
+        return super()._score(x, t) + 0.5
+
+
+def test_fused_kernel_capability_follows_the_maths():
+    assert rt.SmoothedEmpirical.fused_kernel == "empirical"
+    assert rt.GaussianMixture.fused_kernel == "gmm"
+    assert _Renamed.fused_kernel == "empirical"
+    assert _Tilted.fused_kernel is None
+
+    class _Declared(_Tilted):
+        fused_kernel = "empirical"  # a subclass may restate it (it then vouches for the maths)
+
+    assert _Declared.fused_kernel == "empirical"
+
+
+def test_subclass_keeps_the_fast_ridge_path():
+    x0 = np.random.default_rng(5).normal(size=(20, 2))
+    ref = rt.Ridge(rt.SmoothedEmpirical(DATA), 1).project(x0, 0.3, backend="numpy")
+    sub = rt.Ridge(_Renamed(DATA), 1).project(x0, 0.3)
+    assert sub.backend == "numba"
+    ok = ref.converged & sub.converged
+    assert ok.mean() > 0.9
+    np.testing.assert_allclose(sub.points[ok], ref.points[ok], atol=1e-8)
+    tilted = rt.Ridge(_Tilted(DATA), 1)
+    assert tilted.project(x0, 0.3).backend == "numpy"
+    with pytest.raises(rt.RidgeTheoryError, match="fused_kernel='empirical'"):
+        tilted.project(x0, 0.3, backend="numba")
+
+
+def test_ridge_d_and_its_deprecated_alias():
+    p = rt.SmoothedEmpirical(DATA)
+    ridge = rt.Ridge(p, 1)
+    assert ridge.d == 1 and ridge.D == 2
+    with pytest.warns(DeprecationWarning, match="Ridge.d"):
+        assert ridge.dim == 1
+    with pytest.warns(DeprecationWarning, match="Ridge\\(density, d\\)"):
+        assert rt.Ridge(p, dim=0).d == 0
+    with pytest.raises(rt.RidgeTheoryError, match="`dim` passed to Ridge"):
+        rt.Ridge(p, 1, dim=1)
+    with pytest.raises(rt.RidgeTheoryError, match="`d` passed to Ridge"):
+        rt.Ridge(p)
+
+
+def test_one_process_check():
+    from ridgetheory.processes import check_process
+
+    assert check_process(None, "f", default=rt.OU()) == rt.OU()
+    for bad in (None, "OU", 1.0):
+        with pytest.raises(rt.RidgeTheoryError, match="`process` passed to f must be a forward"):
+            check_process(bad, "f")
+    with pytest.raises(rt.RidgeTheoryError, match="`process` passed to SmoothedEmpirical"):
+        rt.SmoothedEmpirical(DATA, "OU")

@@ -209,6 +209,18 @@ def test_decompose_sums_to_error(par):
     dec0 = fit.decompose(np.inf, x, t)
     assert np.abs(dec0.residue).max() == 0.0
     np.testing.assert_allclose(dec0.bias, dec_inf.bias)
+    # one pass over several tau gives each tau's error, checked against the fitted model
+    taus = np.array([0.0, 0.3, np.inf])
+    vec = fit.decompose(taus, x, t, W0)
+    assert vec.optimization.shape == (3, 50, 2) and vec.bias.shape == (50, 2)
+    for j, tau in enumerate(taus):
+        err = fit.at(tau, W0).denoiser(x, t) - dens.denoiser(x, t)
+        np.testing.assert_allclose(vec.bias + vec.optimization[j] + vec.residue, err,
+                                   rtol=1e-9, atol=1e-9)
+    one = fit.decompose(taus, x[0], t[0], W0)
+    assert one.optimization.shape == (3, 2) and one.bias.shape == (2,)
+    with pytest.raises(rt.RidgeTheoryError, match="`tau` passed to RandomFeatureFit.decompose"):
+        fit.decompose(np.array([[0.1]]), x, t)
 
 
 def test_more_features_reduce_bias():
@@ -226,15 +238,15 @@ def test_score_model_protocol_attributes():
     fit = small_fit("denoiser", "exact")
     sm = fit.at(1.5)
     assert isinstance(sm, RandomFeatureScore) and isinstance(sm, rt.AbstractScoreModel)
-    assert sm.Wx.shape == (20, 2) and sm.A_eff.shape == (2, 20) and sm.offset(0.3).shape == (20,)
+    assert sm.Wx.shape == (20, 2) and sm.A_eff.shape == (2, 20) and sm.time_bias(0.3).shape == (20,)
     x = np.array([[0.5, 1.0], [-2.0, 0.1]])
     t = np.array([0.2, 1.0])
-    f = np.maximum(x @ sm.Wx.T + sm.offset(t), 0) @ sm.A_eff.T
+    f = np.maximum(x @ sm.Wx.T + sm.time_bias(t), 0) @ sm.A_eff.T
     np.testing.assert_allclose(sm.denoiser(x, t), f, rtol=1e-13)
     h = rt.OU().h(t)[:, None]
     np.testing.assert_allclose(sm.score(x, t), (f - x) / h, rtol=1e-12)
     ss = small_fit("score", "exact").at(1.5)
-    fs = np.maximum(x @ ss.Wx.T + ss.offset(t), 0) @ ss.A_eff.T
+    fs = np.maximum(x @ ss.Wx.T + ss.time_bias(t), 0) @ ss.A_eff.T
     np.testing.assert_allclose(ss.score(x, t), fs, rtol=1e-13)
     np.testing.assert_allclose(ss.denoiser(x, t), x + h * fs, rtol=1e-12)
     assert sm.features(x, t).shape == (2, 20)
@@ -242,7 +254,7 @@ def test_score_model_protocol_attributes():
 
 
 def test_error_vs_tau_figure_quick(tmp_path):
-    from ridgetheory.random_features.demo import error_vs_tau_figure
+    from ridgetheory.plotting import error_vs_tau_figure
 
     out = error_vs_tau_figure(tmp_path / "f.png", quick=True, taus=[0.01, 1.0, 100.0, np.inf])
     assert (tmp_path / "f.png").stat().st_size > 0

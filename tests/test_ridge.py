@@ -45,7 +45,8 @@ def test_two_points_d1_fixed_points_on_axis(D, t, backend):
                                atol=1e-12 / h)
     np.testing.assert_allclose(fr.gap, var / h**2, rtol=1e-9)
     # the SCMS step from a point with zero tangent error is purely normal: offset is normal
-    np.testing.assert_allclose(pr.offset[:, 2], np.abs(x0[:, 0] - pr.points[:, 0]), atol=1e-12)
+    np.testing.assert_allclose(pr.displacement[:, 2], np.abs(x0[:, 0] - pr.points[:, 0]),
+                               atol=1e-12)
     np.testing.assert_allclose(pr.points[:, 0], x0[:, 0], atol=1e-12)
 
 
@@ -169,7 +170,7 @@ def test_numba_kernel_matches_numpy(D, method):
         # same iterates up to round-off: counts agree except where the last step straddles tol
         assert np.mean(a.iterations[ok] == b.iterations[ok]) > 0.8
         np.testing.assert_allclose(b.curvature[ok], a.curvature[ok], rtol=1e-8)
-        np.testing.assert_allclose(b.offset[ok], a.offset[ok], atol=1e-8)
+        np.testing.assert_allclose(b.displacement[ok], a.displacement[ok], atol=1e-8)
 
 
 @pytest.mark.parametrize("process", [rt.VE(), rt.VPLinear(), rt.VPCosine()],
@@ -309,7 +310,7 @@ def test_property_projection(prob):
         back = ridge.project(pts + eps * fr.normal[:, :, 0], t, tol=tol, max_iter=3000)
         good = back.converged & (fr.curvature < -0.1 / h)
         if good.any():
-            tang = back.offset[good, 2] / back.offset[good, 0]
+            tang = back.displacement[good, 2] / back.displacement[good, 0]
             assert np.all(tang < 1e-2)
     # order of training points and batching do not matter (rounding differs with the order,
     # so compare paths that start and end on well-conditioned frames: an undetermined start
@@ -340,7 +341,7 @@ def test_resume_continues_unconverged_points():
         np.testing.assert_allclose(res.points, full.points, atol=1e-12)
         np.testing.assert_array_equal(res.iterations, full.iterations)
         np.testing.assert_array_equal(res.start, x0)
-        np.testing.assert_allclose(res.offset, full.offset, atol=1e-12)
+        np.testing.assert_allclose(res.displacement, full.displacement, atol=1e-12)
 
 
 def test_newton_fewer_iterations_same_ridge():
@@ -417,7 +418,8 @@ def test_decompose_and_frames_shapes():
     r, rel = ridge.residual(x[0], 0.7)
     assert np.ndim(r) == 0 and 0 <= rel <= 1 + 1e-12
     pr = ridge.project(x[0], 0.7)
-    assert isinstance(pr, RidgeProjection) and pr.points.shape == (4,) and pr.offset.shape == (3,)
+    assert isinstance(pr, RidgeProjection) and pr.points.shape == (4,)
+    assert pr.displacement.shape == (3,)
     assert np.isinf(Ridge(p, 0).frames(x, 0.7).gap).all()
 
 
@@ -453,8 +455,7 @@ def test_extract_and_evolve_modes():
 
 
 def test_plot_and_demo(tmp_path):
-    from ridgetheory.ridge.demo import two_mode_figure
-    from ridgetheory.ridge.plot import plot_ridge_2d
+    from ridgetheory.plotting import plot_ridge_2d, two_mode_figure
 
     p = rt.SmoothedEmpirical(two_points(3.0, 2))
     ridge = Ridge(p, 1)

@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from ..measure import memorization_fraction as _memorization
-from ..measure import nearest_training
+from ..measure import memorization_fraction, nearest_training
+from ..plotting.experiments import alignment_plot, image_grid
 from ..validate.claims import ExperimentContext, ExperimentResult
 
-__all__ = ["run", "DEFAULTS", "memorization_fraction", "nearest_two"]
+__all__ = ["run", "DEFAULTS", "memorization_detail", "nearest_two"]
 
 #: Default parameters (the full run); the TOML's [params] and [quick] override them.
 DEFAULTS: dict[str, Any] = {
@@ -109,7 +109,7 @@ def nearest_two(queries: np.ndarray, train: np.ndarray, chunk: int = 2048
     return dist[:, 0], dist[:, 1], idx[:, 0]
 
 
-def memorization_fraction(samples: np.ndarray, train: np.ndarray, *, ratio: float = 1 / 3,
+def memorization_detail(samples: np.ndarray, train: np.ndarray, *, ratio: float = 1 / 3,
                           n_boot: int = 1000, level: float = 0.95, seed: int = 0
                           ) -> dict[str, Any]:
     """:func:`ridgetheory.measure.memorization_fraction` plus the per-sample ratios.
@@ -123,11 +123,11 @@ def memorization_fraction(samples: np.ndarray, train: np.ndarray, *, ratio: floa
     --------
     >>> import numpy as np
     >>> train = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
-    >>> out = memorization_fraction(np.array([[0.1, 0.0], [5.0, 0.0]]), train, n_boot=50)
+    >>> out = memorization_detail(np.array([[0.1, 0.0], [5.0, 0.0]]), train, n_boot=50)
     >>> out["fraction"]
     0.5
     """
-    res = _memorization(samples, train, ratio=ratio, n_boot=n_boot, level=level, seed=seed)
+    res = memorization_fraction(samples, train, ratio=ratio, n_boot=n_boot, level=level, seed=seed)
     d1, d2, idx = nearest_two(samples, train)
     return {"fraction": res["fraction"], "ci": [res["low"], res["high"]],
             "ratios": d1 / np.maximum(d2, 1e-300), "nearest": idx}
@@ -340,48 +340,6 @@ def _trajectory_pass(dens, dims, claim_dim, states, times, model=None):
     return curves, kept, rows, last
 
 
-def _image_grid(path: Path, left: np.ndarray, right: np.ndarray, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    k = len(left)
-    fig, axes = plt.subplots(2, k, figsize=(1.2 * k, 2.8), squeeze=False)
-    for j in range(k):
-        for i, img in enumerate((left[j], right[j])):
-            ax = axes[i, j]
-            ax.imshow(img.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-    axes[0, 0].set_ylabel("sample", fontsize=8)
-    axes[1, 0].set_ylabel("nearest\ntrain", fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-
-
-def _alignment_plot(path: Path, times, curves: dict[int, np.ndarray], t_late: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    for d, c in curves.items():
-        ax.plot(times, c, marker="o", ms=3, label=f"d = {d}")
-    ax.axvline(t_late, color="gray", ls=":", lw=1)
-    ax.set_xscale("log")
-    ax.invert_xaxis()
-    ax.set_xlabel("t (log scale; sampling runs left to right, down to t_min)")
-    ax.set_ylabel("median |P_N s| / |s| (gap-filtered)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
 # --- the runner -------------------------------------------------------------------------
 def run(ctx: ExperimentContext) -> ExperimentResult:
     """Run the MNIST latent experiment and check its claims.
@@ -471,7 +429,7 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         tolerance=p["late_share"],
         passed=bool(np.isfinite(share) and share > p["late_share"]),
     ))
-    _alignment_plot(ctx.out_dir / "mnist_latent_alignment.png", times, curves, p["t_late"])
+    alignment_plot(ctx.out_dir / "mnist_latent_alignment.png", times, curves, p["t_late"])
     result.figures.append("mnist_latent_alignment.png")
     result.timings["residuals_and_error_split"] = time.perf_counter() - t0
 
@@ -484,16 +442,16 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     rand = u / np.linalg.norm(u, axis=1, keepdims=True) * norms[:, None]
     proj = ridge.project(ys, t_min, tol=p["project_tol"], max_iter=p["project_max_iter"])
     projr = ridge.project(rand, t_min, tol=p["project_tol"], max_iter=p["project_max_iter"])
-    dist, distr = proj.offset[:, 0], projr.offset[:, 0]
+    dist, distr = proj.displacement[:, 0], projr.displacement[:, 0]
     data["projection"] = {
         "d": claim_dim,
         "samples": {"median_distance": _median(dist),
-                    "median_normal": _median(proj.offset[:, 1]),
-                    "median_tangent": _median(proj.offset[:, 2]),
+                    "median_normal": _median(proj.displacement[:, 1]),
+                    "median_tangent": _median(proj.displacement[:, 2]),
                     "converged": float(np.mean(proj.converged))},
         "random": {"median_distance": _median(distr),
-                   "median_normal": _median(projr.offset[:, 1]),
-                   "median_tangent": _median(projr.offset[:, 2]),
+                   "median_normal": _median(projr.displacement[:, 1]),
+                   "median_tangent": _median(projr.displacement[:, 2]),
                    "converged": float(np.mean(projr.converged))},
     }
     # Pairwise comparison: each sample against its norm-matched random point.
@@ -532,14 +490,14 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     # Measured on the denoised outputs m(y, t_min) / a_{t_min} (the usual last denoising
     # step; each sampler with its own denoiser), and on the raw final states for reference.
     kw = {"ratio": p["memorization_ratio"], "n_boot": p["n_boot"], "seed": ctx.seed}
-    mem = memorization_fraction(model.denoiser(final, t_min) / a_min, lat, **kw)
-    raw = memorization_fraction(final / a_min, lat, **kw)
+    mem = memorization_detail(model.denoiser(final, t_min) / a_min, lat, **kw)
+    raw = memorization_detail(final / a_min, lat, **kw)
     data["memorization"] = {"fraction": mem["fraction"], "ci": mem["ci"],
                             "median_ratio": _median(mem["ratios"]),
                             "raw_states": {"fraction": raw["fraction"], "ci": raw["ci"]}}
     if p["exact_control"]:
         ex_states, _ = st.samples(None, lat_key, exact=dens)
-        memx = memorization_fraction(dens.denoiser(ex_states[-1], t_min) / a_min, lat, **kw)
+        memx = memorization_detail(dens.denoiser(ex_states[-1], t_min) / a_min, lat, **kw)
         data["memorization_exact_score"] = {"fraction": memx["fraction"], "ci": memx["ci"],
                                             "median_ratio": _median(memx["ratios"])}
         cx, _, _, _ = _trajectory_pass(dens, [claim_dim], claim_dim, ex_states[:, sub], times)
@@ -562,7 +520,7 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         where = "nearest to" if what == "near_ridge" else "farthest from"
         zs = ys[pick] / a_min
         _, _, idx = nearest_two(zs, lat)
-        _image_grid(ctx.out_dir / f"mnist_latent_{what}.png", vae.decode(zs * scale), images[idx],
+        image_grid(ctx.out_dir / f"mnist_latent_{what}.png", vae.decode(zs * scale), images[idx],
                     f"samples {where} the {claim_dim}-ridge (top), nearest training image "
                     "(bottom)")
         result.figures.append(f"mnist_latent_{what}.png")

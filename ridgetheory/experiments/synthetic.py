@@ -42,6 +42,7 @@ from .._checks import RidgeTheoryError, check_choice
 from ..densities import SmoothedEmpirical
 from ..injected import InjectedError
 from ..measure import memorization_fraction
+from ..plotting import experiments as figures
 from ..predict import (
     classify_resting,
     phase_times,
@@ -54,7 +55,6 @@ from ..processes import OU
 from ..ridge import Ridge
 from ..simulate import sample_pt, simulate
 from ..validate.claims import ExperimentContext, ExperimentResult
-from . import figures
 from .layouts import layout
 
 __all__ = ["run", "build_model"]
@@ -162,7 +162,7 @@ def _measure(
     feet = np.empty_like(states)
     for j, t in enumerate(save_t):
         pr = ridge.project(states[j], float(t), tol=1e-8, max_iter=500)
-        off = np.asarray(pr.offset)
+        off = np.asarray(pr.displacement)
         feet[j] = pr.points
         dist_mean.append(float(off[:, 0].mean()))
         normal_mean.append(float(off[:, 1].mean()))

@@ -14,10 +14,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "(pip install 'ridgetheory[nn]', which pins torch==2.13.0)."
     ) from exc
 
+from ..conventions import PARAMETRIZATIONS, TIME_WEIGHTS
 from .checkpoints import load_checkpoint, save_checkpoint
 from .networks import GaussianFourierFeatures, ScoreMLP
-from .score import PARAMETRIZATIONS, NetworkScore
-from .training import WEIGHTS, TrainHistory, dsm_loss, train_dsm, train_score_mlp
+from .score import NetworkScore
+from .training import TrainHistory, dsm_loss, train_dsm, train_score_mlp
 from .vae import MLPVAE, train_vae
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
     "ScoreMLP",
     "NetworkScore",
     "PARAMETRIZATIONS",
-    "WEIGHTS",
+    "TIME_WEIGHTS",
     "TrainHistory",
     "dsm_loss",
     "train_dsm",

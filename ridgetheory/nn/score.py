@@ -8,28 +8,11 @@ import numpy as np
 import torch
 
 from .._checks import RidgeTheoryError, check_choice, check_int
-from ..processes import AbstractProcess
+from ..conventions import PARAMETRIZATIONS, to_denoiser
+from ..processes import AbstractProcess, check_process
 from ..protocol import AbstractScoreModel
 
-__all__ = ["NetworkScore", "PARAMETRIZATIONS"]
-
-#: What the raw network output ``f`` is: the posterior mean, the score, or the noise.
-PARAMETRIZATIONS = ("denoiser", "score", "noise")
-
-
-def to_denoiser(f: Any, x: Any, alpha: Any, h: Any, parametrization: str) -> Any:
-    """The denoiser ``m`` implied by a raw output ``f`` (works on numpy and torch alike).
-
-    denoiser: ``m = f``; score: ``m = x + h f``; noise: ``m = x - sqrt(h) f``.
-    ``alpha`` is unused (kept so every parametrization has one signature). ``h`` has shape
-    (M, 1).
-    """
-    if parametrization == "denoiser":
-        return f
-    if parametrization == "score":
-        return x + h * f
-    return x - h**0.5 * f
-
+__all__ = ["NetworkScore"]
 
 class NetworkScore(AbstractScoreModel):
     """Wrap a trained torch network ``f(x, t)`` as an :class:`~ridgetheory.AbstractScoreModel`.
@@ -80,11 +63,7 @@ class NetworkScore(AbstractScoreModel):
             raise RidgeTheoryError(
                 f"`net` passed to {where} must be a torch.nn.Module; got {type(net).__name__}."
             )
-        if not isinstance(process, AbstractProcess):
-            raise RidgeTheoryError(
-                f"`process` passed to {where} must be an AbstractProcess; got "
-                f"{type(process).__name__}."
-            )
+        check_process(process, where)
         self.parametrization = check_choice(
             parametrization, "parametrization", where, PARAMETRIZATIONS
         )
@@ -119,13 +98,12 @@ class NetworkScore(AbstractScoreModel):
         return out
 
     def _denoiser(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        h = self.process._h(t)[:, None]
-        a = self.process._alpha(t)[:, None]
-        return to_denoiser(self.raw(x, t), x, a, h, self.parametrization)
+        h = self.process.h(t)[:, None]
+        return to_denoiser(self.raw(x, t), x, h, self.parametrization)
 
     def _score(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         f = self.raw(x, t)
-        h = self.process._h(t)[:, None]
+        h = self.process.h(t)[:, None]
         if self.parametrization == "denoiser":
             return (f - x) / h
         if self.parametrization == "score":

@@ -19,17 +19,11 @@ from .._checks import (
     check_scalar,
     check_seed,
 )
-from ..processes import AbstractProcess
-from .score import PARAMETRIZATIONS, NetworkScore
+from ..conventions import PARAMETRIZATIONS, TIME_WEIGHTS, time_weight
+from ..processes import AbstractProcess, check_process
+from .score import NetworkScore
 
-__all__ = ["WEIGHTS", "TrainHistory", "dsm_loss", "train_dsm", "train_score_mlp"]
-
-#: Time weights ``w(t)`` multiplying the denoiser-units loss ``|m_theta - a_t x0|^2``.
-#: "1": the denoiser (posterior-mean) regression; "h", "h2": ``h_t``, ``h_t^2``; "1/h": the
-#: noise-prediction loss ``|eps_theta - z|^2``; "1/h2": the loss in score units.
-WEIGHTS = ("1", "h", "h2", "1/h", "1/h2")
-_WEIGHT_POWER = {"1": 0.0, "h": 1.0, "h2": 2.0, "1/h": -1.0, "1/h2": -2.0}
-
+__all__ = ["TrainHistory", "dsm_loss", "train_dsm", "train_score_mlp"]
 
 def _sq_residual(f, x0, z, a, h, parametrization):
     """``|m_theta - a_t x0|^2`` per row, written so that nothing cancels in float32.
@@ -66,7 +60,7 @@ def dsm_loss(
     process : AbstractProcess
     parametrization : {"denoiser", "score", "noise"}, default="denoiser"
     weight : {"1", "h", "h2", "1/h", "1/h2"}, default="1"
-        ``w(t)`` on the denoiser-units loss (see :data:`WEIGHTS`).
+        ``w(t)`` on the denoiser-units loss (see :data:`ridgetheory.conventions.TIME_WEIGHTS`).
 
     Returns
     -------
@@ -79,11 +73,11 @@ def dsm_loss(
     is read from ``f``.
     """
     tt = t.detach().cpu().numpy().astype(np.float64)
-    a = torch.as_tensor(process._alpha(tt), dtype=x0.dtype, device=x0.device)[:, None]
-    h = torch.as_tensor(process._h(tt), dtype=x0.dtype, device=x0.device)[:, None]
+    a = torch.as_tensor(process.alpha(tt), dtype=x0.dtype, device=x0.device)[:, None]
+    h = torch.as_tensor(process.h(tt), dtype=x0.dtype, device=x0.device)[:, None]
     xt = a * x0 + h.sqrt() * z
     f = net(xt, t)
-    w = h[:, 0] ** _WEIGHT_POWER[weight]
+    w = time_weight(weight, h[:, 0])
     return (w * _sq_residual(f, x0, z, a, h, parametrization)).mean() / x0.shape[1]
 
 
@@ -157,7 +151,7 @@ def train_dsm(
         Forward process (``a_t``, ``h_t``).
     parametrization : {"denoiser", "score", "noise"}, default="denoiser"
     weight : {"1", "h", "h2", "1/h", "1/h2"}, default="1"
-        Time weight on the denoiser-units loss (:data:`WEIGHTS`).
+        Time weight on the denoiser-units loss (:data:`ridgetheory.conventions.TIME_WEIGHTS`).
     steps : int, default=1000
         Maximum optimizer steps.
     batch_size : int, default=256
@@ -196,11 +190,10 @@ def train_dsm(
     20
     """
     where = "train_dsm"
-    if not isinstance(process, AbstractProcess):
-        raise RidgeTheoryError(f"`process` passed to {where} must be an AbstractProcess.")
+    check_process(process, where)
     x = check_array(data, "data", where, ndim=2, min_rows=1)
     check_choice(parametrization, "parametrization", where, PARAMETRIZATIONS)
-    check_choice(weight, "weight", where, WEIGHTS)
+    check_choice(weight, "weight", where, tuple(TIME_WEIGHTS))
     check_choice(time_sampling, "time_sampling", where, ("uniform", "log"))
     steps = check_int(steps, "steps", where, low=1)
     batch_size = check_int(batch_size, "batch_size", where, low=1)

@@ -63,7 +63,7 @@ def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) 
     f, g2 = float(proc.drift_coefficient(t)), float(proc.diffusion_squared(t))
     fr = ridge.frames(x, t)
     V = fr.normal
-    lam = -f + g2 * fr.eigenvalues[:, ridge.dim :]
+    lam = -f + g2 * fr.eigenvalues[:, ridge.d :]
     c = np.einsum("mdk,md->mk", V, score_error(model, density, x, t))
     with np.errstate(divide="ignore", invalid="ignore"):
         coef = np.where(lam < 0, g2 * c / -lam, np.nan)
@@ -174,7 +174,7 @@ def predict_alignment(
             f"`start_offsets` passed to {where} must have shape ({M}, {D}); got {mu.shape}."
         )
     co = grid_coefficients(density.process, g)
-    k = D - ridge.dim
+    k = D - ridge.d
     Sigma = np.zeros((M, D, D))
     L1 = len(g)
     mean_d = np.empty(L1)
@@ -202,7 +202,7 @@ def predict_alignment(
         fr = ridge.frames(F[l], t)
         undetermined += int(np.sum(fr.undetermined))
         V = fr.normal
-        lam = -co["f"][l] + co["g2"][l] * fr.eigenvalues[:, ridge.dim :]  # (M, k)
+        lam = -co["f"][l] + co["g2"][l] * fr.eigenvalues[:, ridge.d :]  # (M, k)
         # re-express the state in the current frame (the normal space turns along the path)
         P = np.einsum("mik,mjk->mij", V, V)
         mu = np.einsum("mij,mj->mi", P, mu)

@@ -46,7 +46,7 @@ def rates(density: Any, ridge: Any, feet: np.ndarray, t: float) -> tuple[np.ndar
     -------
     k_n, k_t : arrays of shape (M,)
     """
-    d = ridge.dim
+    d = ridge.d
     if d < 1:
         raise RidgeTheoryError("`ridge` passed to rates must have dim >= 1 (a tangent rate).")
     proc = density.process

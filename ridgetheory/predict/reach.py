@@ -34,7 +34,7 @@ def tube_fraction(
     x = check_array(points, "points", "tube_fraction", ndim=2)
     radius = check_scalar(radius, "radius", "tube_fraction", low=0.0, low_open=True)
     pr = ridge.project(x, t, tol=tol, max_iter=max_iter)
-    dist = np.asarray(pr.offset)[:, 0]
+    dist = np.asarray(pr.displacement)[:, 0]
     return float(np.mean(dist <= radius)), dist
 
 
@@ -53,11 +53,6 @@ class ReachPrediction:
     times: np.ndarray
     radius: np.ndarray
     fraction: np.ndarray
-
-    def first_time_above(self, level: float) -> float:
-        """Largest time at which the fraction is >= level (NaN if never)."""
-        ok = np.flatnonzero(self.fraction >= level)
-        return float(self.times[ok].max()) if ok.size else float("nan")
 
 
 def predict_reach(

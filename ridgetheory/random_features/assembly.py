@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.integrate import simpson
@@ -40,11 +41,14 @@ from scipy.linalg.blas import dgemm, dsyrk
 from scipy.special import ndtr, roots_hermitenorm
 
 from .._checks import RidgeTheoryError
-from .model import RandomFeatureModel, activate
+from ..conventions import time_weight
+from .features import activate
 
-__all__ = ["Assembly", "assemble", "time_weights", "z_nodes", "WEIGHTS", "QUADRATURES"]
+if TYPE_CHECKING:
+    from .model import RandomFeatureModel
 
-WEIGHTS = ("1", "h", "h2")
+__all__ = ["Assembly", "assemble", "time_weights", "z_nodes", "QUADRATURES"]
+
 QUADRATURES = ("exact", "gauss-hermite", "mc")
 TIME_RULES = ("simpson", "trapezoid")
 
@@ -88,10 +92,6 @@ def z_nodes(quadrature: str, dim: int, noise_draws: int, gh_order: int,
     return z, w
 
 
-def _per_time_weight(weight: str, h: np.ndarray) -> np.ndarray:
-    return {"1": np.ones_like(h), "h": h, "h2": h**2}[weight]
-
-
 def assemble(
     model: RandomFeatureModel,
     data: np.ndarray,
@@ -113,11 +113,11 @@ def assemble(
     start = _time.perf_counter()
     n, D = data.shape
     qt = time_weights(nodes, time_rule)
-    a = process._alpha(nodes)
-    h = process._h(nodes)
-    wt = _per_time_weight(weight, h) * qt  # (L,) time weight including quadrature
+    a = process.alpha(nodes)
+    h = process.h(nodes)
+    wt = time_weight(weight, h) * qt  # (L,) time weight including quadrature
     score = model.parametrization == "score"
-    offs = model._offset(nodes)  # (L, p)
+    offs = model._time_bias(nodes)  # (L, p)
     proj = data @ model.Wx.T  # (n, p): Wx x_i
     if score:
         C = float(np.sum(wt))

@@ -10,7 +10,7 @@ evaluated through ``eigh`` of the symmetrized ``U``. Gradient descent on ``L`` w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,13 +19,18 @@ from .._checks import (
     check_array,
     check_choice,
     check_int,
+    check_points,
     check_scalar,
     check_seed,
+    check_times,
 )
-from ..processes import OU, AbstractProcess
+from ..conventions import TIME_WEIGHTS
+from ..processes import OU, AbstractProcess, check_process
 from ..protocol import AbstractScoreModel
-from .assembly import QUADRATURES, TIME_RULES, WEIGHTS, Assembly, assemble
-from .model import RandomFeatureModel
+from .assembly import QUADRATURES, TIME_RULES, Assembly, assemble
+
+if TYPE_CHECKING:
+    from .model import RandomFeatureModel
 
 __all__ = ["RandomFeatureFit", "RandomFeatureScore", "Decomposition"]
 
@@ -36,8 +41,21 @@ def _check_tau(tau: Any, where: str) -> float:
     return check_scalar(tau, "tau", where, low=0.0, allow_inf=True)
 
 
+def _check_taus(tau: Any, where: str) -> np.ndarray:
+    """A scalar or 1-D ``tau`` as a checked (n_tau,) float64 array (each >= 0, inf allowed)."""
+    arr = np.atleast_1d(np.asarray(tau, dtype=np.float64))
+    if arr.ndim != 1:
+        raise RidgeTheoryError(
+            f"`tau` passed to {where} must be a scalar or 1-D; got shape {arr.shape}.")
+    return np.array([_check_tau(v, where) for v in arr], dtype=np.float64)
+
+
 class RandomFeatureScore(AbstractScoreModel):
-    """A random-feature model with a fixed read-out: ``f(x, t) = A_eff act(Wx x + offset(t))``.
+    """A random-feature model with a fixed read-out: ``f(x, t) = A_eff act(Wx x + c(t))``.
+
+    ``c(t) = W_tau phi(t) + b`` is the time bias (:meth:`time_bias`). Fast paths
+    (``fused_kernel = "rf"``) read the public ``Wx``, ``A_eff``, ``activation``,
+    ``parametrization`` and ``time_bias``.
 
     Returned by :meth:`RandomFeatureFit.at`. With ``parametrization="denoiser"`` the
     denoiser is ``m = f`` and the score ``(f - x) / h_t``; with ``"score"`` the score is ``f``
@@ -68,6 +86,8 @@ class RandomFeatureScore(AbstractScoreModel):
     (2,)
     """
 
+    fused_kernel = "rf"
+
     def __init__(self, model: RandomFeatureModel, A_eff: np.ndarray, process: AbstractProcess,
                  tau: float = float("nan")):
         self._model = model
@@ -87,12 +107,12 @@ class RandomFeatureScore(AbstractScoreModel):
         return (f"RandomFeatureScore(p={self.p}, D={self.dim}, activation={self.activation!r}, "
                 f"parametrization={self.parametrization!r}, tau={self.tau})")
 
-    def offset(self, t: Any) -> np.ndarray:
+    def time_bias(self, t: Any) -> np.ndarray:
         """``W_tau phi(t) + b``: shape (p,) for scalar t, (L, p) for t of shape (L,), float64."""
-        return self._model.offset(t)
+        return self._model.time_bias(t)
 
     def features(self, x: Any, t: Any) -> np.ndarray:
-        """Features ``act(Wx x + offset(t))``, shape (M, p) (a (D,) point gives (1, p))."""
+        """Features ``act(Wx x + time_bias(t))``, shape (M, p) (a (D,) point gives (1, p))."""
         return self._model.features(x, t)
 
     def _f(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -107,13 +127,13 @@ class RandomFeatureScore(AbstractScoreModel):
         f = self._f(x, t)
         if self.parametrization == "denoiser":
             return f
-        return x + self.process._h(t)[:, None] * f
+        return x + self.process.h(t)[:, None] * f
 
     def _score(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         f = self._f(x, t)
         if self.parametrization == "score":
             return f
-        return (f - x) / self.process._h(t)[:, None]
+        return (f - x) / self.process.h(t)[:, None]
 
 
 @dataclass
@@ -148,8 +168,9 @@ class RandomFeatureFit:
     data : array of shape (n, D), float64
         Training points; D must equal ``model.dim``.
     process : AbstractProcess, default=OU()
-    weight : {"1", "h", "h2"}, default="1"
-        Time weight ``w(t)``: 1, ``h_t`` or ``h_t^2``.
+    weight : {"1", "h", "h2", "1/h", "1/h2"}, default="1"
+        Time weight ``w(t) = h_t^k`` (:data:`ridgetheory.conventions.TIME_WEIGHTS`) on the
+        parametrization's own loss.
     t0 : float, default=1e-3
         Lower end of the time integral; the upper end is ``model.T``.
     time_nodes : int or array of shape (L,), default=400
@@ -230,14 +251,8 @@ class RandomFeatureFit:
                 f"`data` passed to {where} must have shape (n, {model.dim}) to match the model's "
                 f"dim; got shape {X.shape}."
             )
-        if process is None:
-            process = OU()
-        if not isinstance(process, AbstractProcess):
-            raise RidgeTheoryError(
-                f"`process` passed to {where} must be a forward process such as rt.OU(); "
-                f"got {type(process).__name__}."
-            )
-        weight = check_choice(weight, "weight", where, WEIGHTS)
+        process = check_process(process, where, default=OU())
+        weight = check_choice(weight, "weight", where, tuple(TIME_WEIGHTS))
         quadrature = check_choice(quadrature, "quadrature", where, QUADRATURES)
         time_rule = check_choice(time_rule, "time_rule", where, TIME_RULES)
         T = min(model.T, process.t_max)
@@ -295,12 +310,6 @@ class RandomFeatureFit:
                 f"got shape {W0.shape}."
             )
         return W0
-
-    @property
-    def W_star(self) -> np.ndarray:
-        """Minimum-norm minimiser ``V U^+``, shape (D, p)."""
-        lam, Q = self.eig()
-        return ((self.V @ Q) / lam) @ Q.T
 
     def weights(self, tau: Any, init: Any = None) -> np.ndarray:
         """Read-out ``W(tau)`` of the gradient flow, shape (D, p), float64.
@@ -406,7 +415,8 @@ class RandomFeatureFit:
             self._density = SmoothedEmpirical(self.data, self.process)
         return self._density
 
-    def decompose(self, tau: Any, x: Any, t: Any, init: Any = None) -> Decomposition:
+    def decompose(self, tau: Any, x: Any, t: Any, init: Any = None, *,
+                  target: Any = None) -> Decomposition:
         """Split ``m_tau - m`` into architectural bias, optimization error and init residue.
 
         ``bias = W* sigma - m`` (independent of tau), ``optimization = (W(0) - W*) Q
@@ -416,39 +426,62 @@ class RandomFeatureFit:
 
         Parameters
         ----------
-        tau : float >= 0 or numpy.inf
+        tau : float >= 0 or numpy.inf, or array of shape (n_tau,)
+            Training time(s); an array evaluates every tau in one pass.
         x : array of shape (M, D) or (D,)
         t : float or array of shape (M,), > 0
         init : array of shape (D, p) or None, default=None
+        target : array shaped like x, optional
+            The exact denoiser ``m`` at ``x`` (default: :attr:`density`'s), for a caller
+            that has it already or measures against another target.
 
         Returns
         -------
         Decomposition
-            Fields ``bias``, ``optimization``, ``residue`` of shape (M, D) (or (D,)).
+            Fields ``bias``, ``optimization``, ``residue`` of shape (M, D) (or (D,));
+            for an array ``tau``, ``optimization`` is (n_tau, M, D) (or (n_tau, D)).
         """
         where = "RandomFeatureFit.decompose"
-        tau = _check_tau(tau, where)
+        taus = _check_taus(tau, where)
         W0 = self._init(init, where)
-        m_true = self.density.denoiser(x, t)
-        single = np.ndim(m_true) == 1
-        xx = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        tt = np.broadcast_to(np.asarray(t, dtype=np.float64), (xx.shape[0],))
-        m_true = np.atleast_2d(m_true)
+        xx, single = check_points(x, "x", where, self.dim)
+        tt = check_times(t, "t", where, xx.shape[0], single)
+        if target is None:
+            m_true = self.density._denoiser(xx, tt)
+        else:
+            m_true = check_array(target, "target", where, ndim=(1, 2))
+            if m_true.shape != np.shape(x):
+                raise RidgeTheoryError(
+                    f"`target` passed to {where} must have the shape of x {np.shape(x)}; "
+                    f"got shape {m_true.shape}.")
+            m_true = m_true.reshape(xx.shape)
+        bias, opt, res = self._decompose(taus, xx, tt, m_true, W0)
+        if np.ndim(tau) == 0:
+            opt = opt[0]
+        if single:
+            bias, opt, res = bias[0], opt[..., 0, :], res[0]
+        return Decomposition(bias=bias, optimization=opt, residue=res)
+
+    def _decompose(self, taus: np.ndarray, x: np.ndarray, t: np.ndarray, m_true: np.ndarray,
+                   W0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The split on clean input: ``bias`` (M, D), ``optimization`` (n_tau, M, D) and
+        ``residue`` (M, D) for checked ``taus`` (n_tau,), in denoiser units.
+
+        The one statement of the split (:func:`ridgetheory.error_profile` reaches it through
+        :meth:`decompose`).
+        """
         lam, Q = self.eig()
-        sig = self.model._features(xx, tt)  # (M, p)
+        sig = self.model._features(x, t)  # (M, p)
         proj = sig @ Q  # (M, r)
-        VQl = (self.V @ Q) / lam  # W* Q
-        bias_f = proj @ VQl.T
-        decay = np.zeros_like(lam) if np.isinf(tau) else np.exp(-2.0 * tau * lam)
-        dQ = -VQl if W0 is None else W0 @ Q - VQl
-        opt_f = (proj * decay) @ dQ.T
+        WsQ = (self.V @ Q) / lam  # W* Q
+        bias_f = proj @ WsQ.T
+        inf = np.isinf(taus)
+        decays = np.where(inf[:, None], 0.0,
+                          np.exp(-2.0 * np.outer(np.where(inf, 0.0, taus), lam)))
+        dQ = -WsQ if W0 is None else W0 @ Q - WsQ
+        opt_f = np.einsum("mr,tr,dr->tmd", proj, decays, dQ)
         res_f = np.zeros_like(bias_f) if W0 is None else sig @ W0.T - proj @ (W0 @ Q).T
         if self.model.parametrization == "score":
-            h = self.process._h(tt)[:, None]
-            bias = xx + h * bias_f - m_true
-            opt, res = h * opt_f, h * res_f
-        else:
-            bias, opt, res = bias_f - m_true, opt_f, res_f
-        if single:
-            bias, opt, res = bias[0], opt[0], res[0]
-        return Decomposition(bias=bias, optimization=opt, residue=res)
+            h = self.process.h(t)[:, None]
+            return x + h * bias_f - m_true, h * opt_f, h * res_f
+        return bias_f - m_true, opt_f, res_f

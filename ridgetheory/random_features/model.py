@@ -20,32 +20,14 @@ from .._checks import (
     check_scalar,
     check_seed,
 )
+from ..conventions import PARAMETRIZATIONS
+from .features import ACTIVATIONS, activate, time_embedding
 
-__all__ = ["RandomFeatureModel", "ACTIVATIONS", "PARAMETRIZATIONS", "activate"]
+__all__ = ["RandomFeatureModel", "RF_PARAMETRIZATIONS"]
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-PARAMETRIZATIONS = ("denoiser", "score")
-
-
-def activate(u: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.ndarray:
-    """Apply the activation in place-friendly form (``out`` may be ``u`` itself)."""
-    if activation == "relu":
-        return np.maximum(u, 0.0, out=out)
-    if activation == "tanh":
-        return np.tanh(u, out=out)
-    # sigmoid written through tanh: no overflow for large |u|
-    out = np.multiply(u, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
-    return out
-
-
-def time_embedding(t: np.ndarray, K: int, T: float) -> np.ndarray:
-    """Fourier embedding ``phi(t)``, shape (L, 2K+1) for t of shape (L,)."""
-    k = np.arange(1, K + 1, dtype=np.float64)
-    arg = (2.0 * np.pi / T) * t[:, None] * k[None, :]
-    return np.concatenate([np.ones((t.shape[0], 1)), np.sin(arg), np.cos(arg)], axis=1)
+#: the part of :data:`ridgetheory.conventions.PARAMETRIZATIONS` a random-feature fit supports
+#: (its quadratic loss has no noise form)
+RF_PARAMETRIZATIONS = tuple(p for p in PARAMETRIZATIONS if p != "noise")
 
 
 class RandomFeatureModel:
@@ -108,7 +90,7 @@ class RandomFeatureModel:
             raise RidgeTheoryError(f"`bias` passed to {where} must be True or False; got {bias!r}.")
         self.bias = bool(bias)
         self.parametrization = check_choice(
-            parametrization, "parametrization", where, PARAMETRIZATIONS
+            parametrization, "parametrization", where, RF_PARAMETRIZATIONS
         )
         self.dim = check_int(dim, "dim", where, low=1)
         self.seed = check_seed(seed, where)
@@ -128,7 +110,7 @@ class RandomFeatureModel:
         )
 
     # -- features ---------------------------------------------------------------------
-    def _offset(self, t: np.ndarray) -> np.ndarray:
+    def _time_bias(self, t: np.ndarray) -> np.ndarray:
         """``W_tau phi(t) + b`` for clean times (L,), shape (L, p)."""
         # batches usually share one time (sampler steps): embed each distinct time once
         uniq, inv = np.unique(t, return_inverse=True)
@@ -136,7 +118,7 @@ class RandomFeatureModel:
             return time_embedding(t, self.K, self.T) @ self.W_tau.T + self.b
         return (time_embedding(uniq, self.K, self.T) @ self.W_tau.T + self.b)[inv.reshape(-1)]
 
-    def offset(self, t: Any) -> np.ndarray:
+    def time_bias(self, t: Any) -> np.ndarray:
         """Time part of the pre-activation, ``W_tau phi(t) + b``.
 
         Parameters
@@ -147,13 +129,13 @@ class RandomFeatureModel:
         -------
         c : array of shape (p,) for scalar t, (L, p) otherwise, float64
         """
-        tt = check_array(t, "t", f"{type(self).__name__}.offset", ndim=(0, 1))
-        out = self._offset(np.atleast_1d(tt))
+        tt = check_array(t, "t", f"{type(self).__name__}.time_bias", ndim=(0, 1))
+        out = self._time_bias(np.atleast_1d(tt))
         return out[0] if tt.ndim == 0 else out
 
     def _features(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         u = x @ self.Wx.T
-        u += self._offset(t)
+        u += self._time_bias(t)
         return activate(u, self.activation, out=u)
 
     def features(self, x: Any, t: Any) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -16,16 +17,16 @@ from .._checks import (
     check_times,
 )
 from ..backend import numba_threads_for, resolve_backend
-from .frames import GAP_ATOL, GAP_RTOL, RidgeFrames, diagnostics, offset, spectrum
+from .frames import GAP_ATOL, GAP_RTOL, RidgeFrames, diagnostics, mean_shift, spectrum
 from .projection import RidgeProjection, project_numpy
 
 __all__ = ["Ridge"]
 
 
 def _kernel_ok(density) -> bool:
-    from ..densities import SmoothedEmpirical
-
-    return type(density) is SmoothedEmpirical and density.dtype == np.float64
+    # the capability, not the type: a subclass that keeps the maths keeps the fast path
+    return (getattr(density, "fused_kernel", None) == "empirical"
+            and np.dtype(getattr(density, "dtype", None)) == np.float64)
 
 
 class Ridge:
@@ -39,20 +40,23 @@ class Ridge:
     density : AbstractDensity
         Anything with the score protocol and a Hessian (``hessian`` or, better,
         ``posterior_covariance``), e.g. :class:`ridgetheory.SmoothedEmpirical`.
-    dim : int
-        Ridge dimension d, in 0..D-1 (0 gives the modes).
+    d : int
+        Ridge dimension, in 0..D-1 (0 gives the modes). ``dim=`` is a deprecated alias.
     gap_rtol : float, default=1e-9
         Frames with ``rel_gap < gap_rtol`` are flagged undetermined (see
         :class:`RidgeFrames`).
     gap_atol : float, default=0.0
         Frames with eigengap ``l_d - l_{d+1} < gap_atol`` (Hessian units) are flagged.
     backend : {"auto", "numpy", "numba"}, default="auto"
-        Projection backend. "auto" takes the numba kernel for a float64
-        :class:`SmoothedEmpirical` and numpy otherwise.
+        Projection backend. "auto" takes the numba kernel for a float64 density whose
+        ``fused_kernel`` capability is ``"empirical"`` (:class:`SmoothedEmpirical` and its
+        subclasses that keep its maths) and numpy otherwise.
 
     Attributes
     ----------
-    density, dim (d), D, gap_rtol, gap_atol, backend
+    density, d, D, gap_rtol, gap_atol, backend
+        ``d`` is the ridge dimension and ``D`` the ambient one (``dim`` is a deprecated
+        alias of ``d``: ``density.dim`` is D, which made ``ridge.dim`` misleading).
 
     Examples
     --------
@@ -64,9 +68,19 @@ class Ridge:
     (True, True)
     """
 
-    def __init__(self, density: Any, dim: int, *, gap_rtol: float = GAP_RTOL,
-                 gap_atol: float = GAP_ATOL, backend: str = "auto"):
+    def __init__(self, density: Any, d: int | None = None, *, gap_rtol: float = GAP_RTOL,
+                 gap_atol: float = GAP_ATOL, backend: str = "auto", dim: int | None = None):
         where = "Ridge"
+        if dim is not None:
+            if d is not None:
+                raise RidgeTheoryError(
+                    f"`dim` passed to {where} is a deprecated alias of `d`; pass only `d`, "
+                    f"got d={d!r} and dim={dim!r}.")
+            warnings.warn("Ridge(dim=...) is deprecated; use Ridge(density, d)",
+                          DeprecationWarning, stacklevel=2)
+            d = dim
+        if d is None:
+            raise RidgeTheoryError(f"`d` passed to {where} is required (the ridge dimension).")
         if not (callable(getattr(density, "score", None)) and hasattr(density, "dim")
                 and hasattr(density, "process")
                 and (getattr(density, "has_posterior_covariance", False)
@@ -77,14 +91,21 @@ class Ridge:
             )
         self.density = density
         self.D = int(density.dim)
-        self.dim = check_int(dim, "dim", where, low=0, high=self.D - 1)
+        self.d = check_int(d, "d", where, low=0, high=self.D - 1)
         self.gap_rtol = check_scalar(gap_rtol, "gap_rtol", where, low=0.0)
         self.gap_atol = check_scalar(gap_atol, "gap_atol", where, low=0.0)
         check_choice(backend, "backend", where, ("auto", "numpy", "numba"))
         self.backend = backend
 
     def __repr__(self) -> str:
-        return f"Ridge({self.density!r}, dim={self.dim})"
+        return f"Ridge({self.density!r}, d={self.d})"
+
+    @property
+    def dim(self) -> int:
+        """Deprecated alias of :attr:`d` (removed in the next release)."""
+        warnings.warn("Ridge.dim is deprecated; use Ridge.d (the ridge dimension)",
+                      DeprecationWarning, stacklevel=2)
+        return self.d
 
     # -- input ------------------------------------------------------------------------------
     def _prepare(self, x: Any, t: Any, method: str) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -124,7 +145,7 @@ class Ridge:
         [0.0, 1.0]
         """
         xx, tt, single = self._prepare(x, t, "frames")
-        fr = spectrum(self.density, xx, tt).frames(self.dim, self.gap_rtol, self.gap_atol)
+        fr = spectrum(self.density, xx, tt).frames(self.d, self.gap_rtol, self.gap_atol)
         if not single:
             return fr
         return RidgeFrames(*(getattr(fr, f)[0] for f in RidgeFrames.__dataclass_fields__))
@@ -151,11 +172,11 @@ class Ridge:
         np.float64(0.0)
         """
         xx, tt, single = self._prepare(x, t, "residual")
-        off = offset(self.density, xx, tt)
-        h = np.asarray(self.density.process._h(tt), dtype=np.float64)
+        off = mean_shift(self.density, xx, tt)
+        h = np.asarray(self.density.process.h(tt), dtype=np.float64)
         s = off / h[:, None]
         sp = spectrum(self.density, xx, tt)
-        k = self.D - self.dim
+        k = self.D - self.d
         VN = sp.vectors[:, :, :k]
         r = np.linalg.norm(np.einsum("mdj,md->mj", VN, s), axis=1)
         sn = np.linalg.norm(s, axis=1)
@@ -194,8 +215,8 @@ class Ridge:
                 f"{xx.shape[1:] if single else xx.shape}; got shape {vv.shape}.")
         v2 = vv.reshape(xx.shape)
         sp = spectrum(self.density, xx, tt)
-        vn = np.einsum("mdj,mj->md", sp.vectors[:, :, : self.D - self.dim],
-                       np.einsum("mdj,md->mj", sp.vectors[:, :, : self.D - self.dim], v2))
+        vn = np.einsum("mdj,mj->md", sp.vectors[:, :, : self.D - self.d],
+                       np.einsum("mdj,md->mj", sp.vectors[:, :, : self.D - self.d], v2))
         vt = v2 - vn
         return self._drop(vn, single), self._drop(vt, single)
 
@@ -251,12 +272,14 @@ class Ridge:
             if not _kernel_ok(self.density):
                 raise RidgeTheoryError(
                     f"`backend` passed to {where} asked for 'numba', which needs a float64 "
-                    f"SmoothedEmpirical density; got {type(self.density).__name__}.")
+                    f"density with fused_kernel='empirical' (e.g. rt.SmoothedEmpirical); got "
+                    f"{type(self.density).__name__} (fused_kernel="
+                    f"{getattr(self.density, 'fused_kernel', None)!r}).")
             be = resolve_backend("numba", where, supported=("numba",))
 
         if isinstance(x, RidgeProjection):
             prev = x
-            if prev.dim != self.dim or prev.points.shape[-1] != self.D:
+            if prev.dim != self.d or prev.points.shape[-1] != self.D:
                 raise RidgeTheoryError(
                     f"`x` passed to {where} is a RidgeProjection of another ridge "
                     f"(dim {prev.dim}, D {prev.points.shape[-1]}).")
@@ -287,7 +310,7 @@ class Ridge:
             out = self._run_numba(xs, start, tt, idx, method, tol, max_iter, iters)
         else:
             out = self._run_numpy(xs, start, tt, idx, method, tol, max_iter, iters)
-        res = RidgeProjection(method=method, backend=be, tol=tol, dim=self.dim, t=tt,
+        res = RidgeProjection(method=method, backend=be, tol=tol, dim=self.d, t=tt,
                               start=start, single=False, **out)
         if not single:
             return res
@@ -297,32 +320,32 @@ class Ridge:
                if f != "single"}, single=True)
 
     def _finish(self, xs, start, tt, iters, status, rnorm, spec):
-        h = np.asarray(self.density.process._h(tt), dtype=np.float64)
-        fr = spec.frames(self.dim, self.gap_rtol, self.gap_atol)
+        h = np.asarray(self.density.process.h(tt), dtype=np.float64)
+        fr = spec.frames(self.d, self.gap_rtol, self.gap_atol)
         eta = start - xs
-        k = self.D - self.dim
+        k = self.D - self.d
         VN = spec.vectors[:, :, :k]
         pn = np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, eta))
         offs = np.stack([np.linalg.norm(eta, axis=1), np.linalg.norm(pn, axis=1),
                          np.linalg.norm(eta - pn, axis=1)], axis=1)
         conv = (status == 0) & ~fr.undetermined
         return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
-                    curvature=fr.curvature, gap=fr.gap, offset=offs,
+                    curvature=fr.curvature, gap=fr.gap, displacement=offs,
                     undetermined=fr.undetermined)
 
     def _run_numpy(self, xs, start, tt, idx, method, tol, max_iter, iters):
         sub = xs[idx]
         it_sub = iters[idx].copy()
-        it_sub, st_sub, _ = project_numpy(self.density, sub, start[idx], tt[idx], self.dim,
+        it_sub, st_sub, _ = project_numpy(self.density, sub, start[idx], tt[idx], self.d,
                                           method, tol, max_iter, it_sub)
         xs[idx] = sub
         iters[idx] = it_sub
         # one final evaluation at every returned point gives consistent diagnostics
         status = np.zeros(xs.shape[0], dtype=np.int8)
         status[idx] = st_sub
-        off = offset(self.density, xs, tt)
+        off = mean_shift(self.density, xs, tt)
         spec = spectrum(self.density, xs, tt)
-        k = self.D - self.dim
+        k = self.D - self.d
         VN = spec.vectors[:, :, :k]
         rnorm = np.linalg.norm(np.einsum("mdj,md->mj", VN, off), axis=1)
         # points converged before a resume keep status 0; all frames are re-evaluated
@@ -332,10 +355,10 @@ class Ridge:
         from . import _kernels
 
         p = self.density
-        a = np.asarray(p.process._alpha(tt), dtype=np.float64)
-        h = np.asarray(p.process._h(tt), dtype=np.float64)
+        a = np.asarray(p.process.alpha(tt), dtype=np.float64)
+        h = np.asarray(p.process.h(tt), dtype=np.float64)
         M, D = xs.shape
-        k = D - self.dim
+        k = D - self.d
         status = np.zeros(M, dtype=np.int8)
         rnorm = np.zeros(M)
         lam = np.zeros((M, D))
@@ -369,7 +392,7 @@ class Ridge:
             with np.errstate(divide="ignore"):
                 logw[rest] = np.log(spr.weight)
             VN = spr.vectors[:, :, :k]
-            offr = offset(p, xs[rest], tt[rest])
+            offr = mean_shift(p, xs[rest], tt[rest])
             rnorm[rest] = np.linalg.norm(np.einsum("mdj,md->mj", VN, offr), axis=1)
             eta = start[rest] - xs[rest]
             pn = np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, eta))
@@ -379,10 +402,10 @@ class Ridge:
             w = np.exp(logw)
         lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
         curv, gap, _, und = diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True,
-                                        self.dim, self.gap_rtol, self.gap_atol)
+                                        self.d, self.gap_rtol, self.gap_atol)
         conv = (status == 0) & ~und
         return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
-                    curvature=curv, gap=gap, offset=offs, undetermined=und)
+                    curvature=curv, gap=gap, displacement=offs, undetermined=und)
 
     # -- ridge sets ------------------------------------------------------------------------------
     def extract(self, t: float, seeds: Any = None, bounds: Any = None, *, n_seeds: int = 400,

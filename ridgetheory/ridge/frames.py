@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RidgeFrames", "Spectrum", "spectrum", "offset", "diagnostics", "GAP_RTOL",
+__all__ = ["RidgeFrames", "Spectrum", "spectrum", "mean_shift", "diagnostics", "GAP_RTOL",
            "GAP_ATOL"]
 
 #: default relative eigengap below which frames are undetermined (see :class:`RidgeFrames`)
@@ -147,7 +147,7 @@ def spectrum(density, x: np.ndarray, t: np.ndarray) -> Spectrum:
     Uses the density's ``_posterior_covariance_parts`` (``S = iso I + W S_dir``) when it has
     one, else ``_posterior_covariance``, else the Hessian.
     """
-    h = np.asarray(density.process._h(t), dtype=np.float64)
+    h = np.asarray(density.process.h(t), dtype=np.float64)
     if getattr(density, "has_posterior_covariance", False):
         parts = getattr(density, "_posterior_covariance_parts", None)
         if callable(parts):
@@ -162,9 +162,10 @@ def spectrum(density, x: np.ndarray, t: np.ndarray) -> Spectrum:
     return Spectrum(lam, vec, lam, np.max(np.abs(lam), axis=1), h, False)
 
 
-def offset(density, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``m - x`` (M, D): the anchored mean-shift vector when the density provides it."""
-    f = getattr(density, "_offset", None)
+def mean_shift(density, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``m - x`` (M, D) through the score protocol's ``_mean_shift`` hook (anchored for
+    densities), or ``denoiser - x`` for an object outside the protocol."""
+    f = getattr(density, "_mean_shift", None)
     if callable(f):
         return np.asarray(f(x, t), dtype=np.float64)
-    return np.asarray(density._denoiser(x, t), dtype=np.float64) - x
+    return np.asarray(density.denoiser(x, t), dtype=np.float64) - x

@@ -13,11 +13,12 @@ against it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .frames import S_TINY, offset, spectrum
+from .frames import S_TINY, mean_shift, spectrum
 
 __all__ = ["RidgeProjection", "project_numpy"]
 
@@ -42,7 +43,7 @@ class RidgeProjection:
         ``l_{d+1}`` at the returned point.
     gap : array of shape (M,), float64
         ``l_d - l_{d+1}`` at the returned point (``inf`` for d = 0).
-    offset : array of shape (M, 3), float64
+    displacement : array of shape (M, 3), float64
         ``|eta|, |P_N eta|, |P_T eta|`` with ``eta = start - points`` and the projectors at
         the returned point.
     start : array of shape (M, D), float64
@@ -67,7 +68,7 @@ class RidgeProjection:
     residual: np.ndarray
     curvature: np.ndarray
     gap: np.ndarray
-    offset: np.ndarray
+    displacement: np.ndarray
     start: np.ndarray
     t: np.ndarray
     undetermined: np.ndarray
@@ -76,6 +77,13 @@ class RidgeProjection:
     tol: float
     dim: int
     single: bool = field(default=False, repr=False)
+
+    @property
+    def offset(self) -> np.ndarray:
+        """Deprecated alias of :attr:`displacement` (removed in the next release)."""
+        warnings.warn("RidgeProjection.offset is deprecated; use RidgeProjection.displacement",
+                      DeprecationWarning, stacklevel=2)
+        return self.displacement
 
     @property
     def n_unconverged(self) -> int:
@@ -96,7 +104,7 @@ def project_numpy(density, x, start, t, d, method, tol, max_iter, iters):
     """
     M, D = x.shape
     k = D - d
-    h_all = np.asarray(density.process._h(t), dtype=np.float64)
+    h_all = np.asarray(density.process.h(t), dtype=np.float64)
     status = np.ones(M, dtype=np.int8)
     rnorm = np.full(M, np.inf)
     active = np.arange(M)
@@ -104,7 +112,7 @@ def project_numpy(density, x, start, t, d, method, tol, max_iter, iters):
         if active.size == 0:
             break
         xa, ta, ha = x[active], t[active], h_all[active]
-        off = offset(density, xa, ta)
+        off = mean_shift(density, xa, ta)
         sp = spectrum(density, xa, ta)
         step = _normal_part(sp.vectors, k, off) if d else off
         r = np.linalg.norm(step, axis=1)
@@ -130,7 +138,7 @@ def project_numpy(density, x, start, t, d, method, tol, max_iter, iters):
                 trial = xa + np.einsum("mdj,mj->md", vec[:, :, :k], coef)
                 idx = np.flatnonzero(ok)
                 ta_k = t[active[idx]]
-                off2 = offset(density, trial[idx], ta_k)
+                off2 = mean_shift(density, trial[idx], ta_k)
                 sp2 = spectrum(density, trial[idx], ta_k)
                 r2 = np.linalg.norm(_normal_part(sp2.vectors, k, off2), axis=1)
                 better = r2 < r[idx]

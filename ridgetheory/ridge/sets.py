@@ -168,8 +168,8 @@ def _seeds(ridge, seeds, bounds, n_seeds, seed, t, where):
         rng = np.random.default_rng(check_seed(seed, where))
         data = getattr(ridge.density, "data", None)
         if data is not None:
-            a = float(ridge.density.process._alpha(np.array([t]))[0])
-            h = float(ridge.density.process._h(np.array([t]))[0])
+            a = float(ridge.density.process.alpha(np.array([t]))[0])
+            h = float(ridge.density.process.h(np.array([t]))[0])
             pick = rng.integers(0, data.shape[0], size=n_seeds)
             return a * data[pick] + np.sqrt(h) * rng.standard_normal((n_seeds, D))
         return rng.standard_normal((n_seeds, D))
@@ -208,23 +208,23 @@ def extract(ridge, t, seeds=None, bounds=None, *, n_seeds=400, seed=0, max_curva
             pts, lp = pts[ok], lp[ok]
             keep[np.flatnonzero(keep)[~ok]] = False
     return RidgeSet(points=pts, curvature=proj.curvature[keep], gap=proj.gap[keep],
-                    log_prob=lp, t=t, dim=ridge.dim, n_seeds=xs.shape[0])
+                    log_prob=lp, t=t, dim=ridge.d, n_seeds=xs.shape[0])
 
 
 def trace(ridge, t, seeds=None, bounds=None, *, step=None, max_points=2000, n_seeds=400,
           seed=0, min_density=1e-3, max_curvature=0.0, tol=1e-10, max_iter=1000):
     """Trace 1-D ridge curves by predictor (tangent step) and corrector (projection)."""
     where = "Ridge.trace"
-    if ridge.dim != 1:
-        raise RidgeTheoryError(f"`dim` of the ridge passed to {where} must be 1; got {ridge.dim}.")
+    if ridge.d != 1:
+        raise RidgeTheoryError(f"`dim` of the ridge passed to {where} must be 1; got {ridge.d}.")
     t = check_scalar(t, "t", where, low=0.0, low_open=True)
     max_points = check_int(max_points, "max_points", where, low=2)
     rs = extract(ridge, t, seeds, bounds, n_seeds=n_seeds, seed=seed, min_density=min_density,
                  max_curvature=max_curvature, tol=tol, max_iter=max_iter)
     if len(rs) == 0:
         return []
-    h = float(ridge.density.process._h(np.array([t]))[0])
-    a = float(ridge.density.process._alpha(np.array([t]))[0])
+    h = float(ridge.density.process.h(np.array([t]))[0])
+    a = float(ridge.density.process.alpha(np.array([t]))[0])
     if step is None:
         step = 0.1 * np.sqrt(h) if bounds is None else \
             float(np.min(np.diff(np.asarray(bounds, float), axis=1))) / 200.0

@@ -106,7 +106,7 @@ def kernel_spec(score: Any, kind: str, grid: np.ndarray) -> KernelSpec:
         svar = a**2 * score.variances[None, :] + score.process.h(grid)[:, None]
         cut = -60.0 * np.log(2.0) - np.log(score.n_components)
         return KernelSpec(1, _c(score.means), mat2=_c(svar), mat3=_c(np.log(svar)),
-                          vec1=np.array([cut]), vec2=_c(score._logw))
+                          vec1=np.array([cut]), vec2=_c(score.log_weights))
     Wx, A = _c(score.Wx), _c(score.A_eff)
     p, D = Wx.shape
     if A.shape != (D, p):

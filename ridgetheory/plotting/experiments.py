@@ -6,16 +6,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["experiment_figures"]
+from ._base import pyplot
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+__all__ = ["experiment_figures", "image_grid", "alignment_plot"]
 
 
 def _bounds(data: np.ndarray, pad: float = 2.0) -> np.ndarray:
@@ -29,7 +22,7 @@ def _label(run: dict[str, Any]) -> str:
 
 def snapshots(ctx, density, ridge, run, save_t, path) -> None:
     """Samples and the time-indexed ridge at four saved times (reach, align, slide)."""
-    plt = _plt()
+    plt = pyplot()
     picks = np.unique(np.round(np.linspace(0, len(save_t) - 1, 4)).astype(int))
     fig, axes = plt.subplots(1, len(picks), figsize=(4.2 * len(picks), 4.0))
     axes = np.atleast_1d(axes)
@@ -72,7 +65,7 @@ def snapshots(ctx, density, ridge, run, save_t, path) -> None:
 
 def distance(ctx, runs, grid, path) -> None:
     """Predicted versus measured distance to the ridge against t."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for i, r in enumerate(runs):
         c = f"C{i % 10}"
@@ -110,7 +103,7 @@ def errors(ctx, density, ridge, run, grid, path, p) -> bool:
             n_samples=int(p.get("n_profile", 1000)),
             seed=ctx.seed,
         )
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
     prof.plot(ax=ax)
     ax.set_title(f"{ctx.name}: normal and tangent error ({_label(run)})")
@@ -122,7 +115,7 @@ def errors(ctx, density, ridge, run, grid, path, p) -> bool:
 
 def resting(ctx, density, run, centres, path) -> None:
     """Histogram of resting places (distance to the nearest training point), measured, predicted."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
 
     def near(points):
@@ -174,3 +167,41 @@ def experiment_figures(ctx, density, ridge, runs, main_runs, grid, save_t, p) ->
     resting(ctx, density, main, centres, ctx.out_dir / name)
     out.append(name)
     return out
+
+
+def image_grid(path: Any, left: np.ndarray, right: np.ndarray, title: str) -> None:
+    """MNIST: sample images (top row) above their nearest training images (bottom row)."""
+    plt = pyplot()
+
+    k = len(left)
+    fig, axes = plt.subplots(2, k, figsize=(1.2 * k, 2.8), squeeze=False)
+    for j in range(k):
+        for i, img in enumerate((left[j], right[j])):
+            ax = axes[i, j]
+            ax.imshow(img.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("sample", fontsize=8)
+    axes[1, 0].set_ylabel("nearest\ntrain", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def alignment_plot(path: Any, times, curves: dict[int, np.ndarray], t_late: float) -> None:
+    """MNIST latents: median normalized residual against t, one curve per ridge dimension."""
+    plt = pyplot()
+
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for d, c in curves.items():
+        ax.plot(times, c, marker="o", ms=3, label=f"d = {d}")
+    ax.axvline(t_late, color="gray", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.set_xlabel("t (log scale; sampling runs left to right, down to t_min)")
+    ax.set_ylabel("median |P_N s| / |s| (gap-filtered)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -1,4 +1,4 @@
-"""The normal/tangent error-versus-tau figure for the two-mode configuration.
+"""Normal/tangent error figures: an error profile against t, and error against tau.
 
 The analogue of the reference "error on X / error on Y versus tau" plots: for training
 points on the x-axis the ridge tangent is x and the normal is y (theory.md section 6).
@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from .._checks import RidgeTheoryError, check_array, check_int, check_scalar, check_seed
+from ._base import pyplot
 
-__all__ = ["error_vs_tau_figure", "TWO_MODES"]
+__all__ = ["plot_error_profile", "error_vs_tau_figure", "TWO_MODES"]
 
 #: the two-mode ridge configuration of theory.md section 7
 TWO_MODES = np.array([[-3.0, 0.0], [3.0, 0.0]])
@@ -61,13 +62,10 @@ def error_vs_tau_figure(
         ``{"taus", "E_N", "E_T"}`` (arrays of shape (n_tau,), trapezoid integrals over the
         evaluation times), ``"times"``, ``"path"``, ``"assembly_seconds"``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot(force=False)
 
     from ..error_profile import error_profile
-    from .model import RandomFeatureModel
+    from ..random_features.model import RandomFeatureModel
 
     where = "error_vs_tau_figure"
     X = TWO_MODES if data is None else check_array(data, "data", where, ndim=2, min_rows=1)
@@ -120,3 +118,43 @@ def error_vs_tau_figure(
     plt.close(fig)
     return {"taus": tau_arr, "E_N": EN, "E_T": ET, "times": tsub, "path": str(path),
             "assembly_seconds": fit.info["seconds"]}
+
+
+def plot_error_profile(profile: Any, ax: Any = None, *, tau_index: int = -1,
+                       parts: bool = True) -> Any:
+    """Plot ``E_N(t)`` and ``E_T(t)`` (and the RF parts) on log-log axes.
+
+    Parameters
+    ----------
+    profile : ridgetheory.ErrorProfile
+    ax : matplotlib Axes or None, default=None (a new figure)
+    tau_index : int, default=-1
+        Which training time to draw when the profile holds several.
+    parts : bool, default=True
+        Also draw the bias and optimization parts of an RF fit (dashed, dotted).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        _, ax = pyplot(force=False).subplots(figsize=(5.5, 4))
+
+    def pick(a):
+        return a[tau_index] if np.ndim(a) == 2 else a
+
+    tiny = np.finfo(np.float64).tiny  # zeros cannot sit on a log axis
+    ax.loglog(profile.times, np.maximum(pick(profile.E_N), tiny), "C0-", label="normal $E_N$")
+    ax.loglog(profile.times, np.maximum(pick(profile.E_T), tiny), "C1-", label="tangent $E_T$")
+    if parts and profile.parts:
+        for name, style in (("bias", "--"), ("optimization", ":")):
+            en, et = profile.parts[name]
+            ax.loglog(profile.times, np.maximum(pick(en), tiny), "C0" + style, lw=1,
+                      label=f"normal, {name}")
+            ax.loglog(profile.times, np.maximum(pick(et), tiny), "C1" + style, lw=1,
+                      label=f"tangent, {name}")
+    ax.set_xlabel("t")
+    ax.set_ylabel(f"error ({profile.units} units)")
+    ax.set_title(f"normal/tangent error, {profile.view} view")
+    ax.legend(fontsize=7)
+    return ax

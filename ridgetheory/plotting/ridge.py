@@ -1,4 +1,5 @@
-"""Plot helper: a 2-D ridge family over a density heat map (matplotlib, Agg, PNG)."""
+"""Ridge figures: a 2-D ridge family over a density heat map, and the two-mode figure
+(theory.md sections 2 and 7; matplotlib, Agg backend, PNG)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from .._checks import RidgeTheoryError, check_array, check_scalar
-from .sets import RidgeCurve, RidgeSet
+from ..ridge.sets import RidgeCurve, RidgeSet
+from ._base import pyplot
 
-__all__ = ["plot_ridge_2d"]
+__all__ = ["plot_ridge_2d", "two_mode_figure"]
 
 
 def _layers(ridges: Any, t: float | None) -> list[tuple[float | None, Any]]:
@@ -59,10 +61,7 @@ def plot_ridge_2d(density: Any, ridges: Any, t: float, path: str | os.PathLike,
     str
         The path written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     where = "plot_ridge_2d"
     if getattr(density, "dim", None) != 2:
@@ -70,7 +69,7 @@ def plot_ridge_2d(density: Any, ridges: Any, t: float, path: str | os.PathLike,
                                f"{getattr(density, 'dim', None)}.")
     t = check_scalar(t, "t", where, low=0.0, low_open=True)
     layers = _layers(ridges, t)
-    a = float(density.process._alpha(np.array([t]))[0])
+    a = float(density.process.alpha(np.array([t]))[0])
     data = getattr(density, "data", None)
     pts = [np.asarray(data) * a] if data is not None else []
     for _, r in layers:
@@ -116,5 +115,55 @@ def plot_ridge_2d(density: Any, ridges: Any, t: float, path: str | os.PathLike,
     fig.tight_layout()
     out = os.fspath(path)
     fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return out
+
+
+def two_mode_figure(path: str | os.PathLike, times=(0.05, 0.3, 1.0, 2.0)) -> str:
+    """Draw the d = 1 ridge (traced curves) and the modes (d = 0) of the two-mode data.
+
+    For every time in ``times`` the 1-ridge (the first axis, within the box) is traced and
+    the modes are extracted; the heat map shows ``log p_t`` at the first time. Modes split
+    from one (at the origin) into two at ``t* = ln(1 + 9) / 2 ~ 1.151``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output PNG.
+    times : sequence of float, default=(0.05, 0.3, 1.0, 2.0)
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    plt = pyplot()
+
+    from ..densities import SmoothedEmpirical
+    from ..ridge.core import Ridge
+
+    p = SmoothedEmpirical(np.array([[-3.0, 0.0], [3.0, 0.0]]))
+    bounds = np.array([[-4.5, 4.5], [-2.5, 2.5]])
+    r1, r0 = Ridge(p, 1), Ridge(p, 0)
+    fig, axes = plt.subplots(1, len(times), figsize=(4 * len(times), 3.2), squeeze=False)
+    gx, gy = np.linspace(*bounds[0], 180), np.linspace(*bounds[1], 100)
+    X, Y = np.meshgrid(gx, gy)
+    for ax, t in zip(axes[0], times, strict=True):
+        lp = p.log_prob(np.c_[X.ravel(), Y.ravel()], t).reshape(X.shape)
+        ax.pcolormesh(X, Y, np.maximum(lp, lp.max() - 25), shading="auto", cmap="magma")
+        for c in r1.trace(t, bounds=bounds, n_seeds=64, min_density=0.0):
+            ax.plot(c.points[:, 0], c.points[:, 1], "-", color="cyan", lw=2, label="1-ridge")
+        modes = r0.extract(t, bounds=bounds, n_seeds=64, min_density=0.0).clusters(0.05)
+        ax.plot(modes[:, 0], modes[:, 1], "*", color="yellow", ms=12, label="modes")
+        a = float(p.process.alpha(np.array([t]))[0])
+        ax.plot(a * p.data[:, 0], a * p.data[:, 1], "o", mfc="none", mec="lime", ms=7,
+                label=r"$a_t x_i$")
+        ax.set_title(f"t = {t:g}: {len(modes)} mode(s)")
+        ax.set_aspect("equal")
+    axes[0][0].legend(loc="lower left", fontsize=7)
+    fig.suptitle("Two training points (-3, 0), (3, 0): ridge of log p_t")
+    fig.tight_layout()
+    out = os.fspath(path)
+    fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
