@@ -14,7 +14,7 @@ import ridgetheory as rt
 from ridgetheory.predict import (
     classify_resting,
     half_motion_time,
-    normal_offset_field,
+    normal_fixed_point,
     phase_times,
     predict_alignment,
     predict_reach,
@@ -55,11 +55,11 @@ def test_mean_offset_matches_an_independent_ode_solve(two):
         t_eval=grid[::100],
     )
     ref = sol.y[0]
-    got = pred.mean_offset_norm[::100]
+    got = pred.mean_drift_distance[::100]
     # frozen-coefficient exponential steps: first order in the step, dt/t ~ 0.013 here
     np.testing.assert_allclose(got[1:], ref[1:], rtol=0.03)
     # and the naive fixed point underestimates the final offset several-fold (theory.md)
-    assert pred.fixed_point_distance[-1] < pred.mean_offset_norm[-1] / 3
+    assert pred.fixed_point_distance[-1] < pred.mean_drift_distance[-1] / 3
 
 
 def test_variance_equation_reproduces_the_exact_marginal(two):
@@ -70,18 +70,18 @@ def test_variance_equation_reproduces_the_exact_marginal(two):
     M = 400
     feet = np.column_stack([rng.uniform(-3, 3, M), np.zeros(M)])
     start = np.column_stack([np.zeros(M), rng.normal(size=M) * np.sqrt(float(p.process.h(1.0)))])
-    pred = predict_alignment(p, p, ridge, grid, feet, start_offsets=start, n_draws=16)
+    pred = predict_alignment(p, p, ridge, grid, feet, start_displacements=start, n_draws=16)
     h = p.process.h(grid)
     expected = np.sqrt(2 * h / np.pi)
     # member sampling error ~ 0.75/sqrt(M*16) relative; step error ~ dt/t
     np.testing.assert_allclose(pred.mean_distance[::40], expected[::40], rtol=0.05)
 
 
-def test_normal_offset_field_is_the_normal_denoiser_error_at_small_t(two):
+def test_normal_fixed_point_is_the_normal_denoiser_error_at_small_t(two):
     p, ridge = two
     t = 1e-3
     model = rt.InjectedError(p, ridge, normal=0.01, units="denoiser")
-    eta = normal_offset_field(model, p, ridge, np.array([[3.0, 0.0], [0.5, 0.0]]), t)
+    eta = normal_fixed_point(model, p, ridge, np.array([[3.0, 0.0], [0.5, 0.0]]), t)
     # 2 e / (2/h - 1) with e = 0.01 / h  ->  0.01 / (1 - h/2)
     np.testing.assert_allclose(eta[:, 1], 0.01 / (1 - float(p.process.h(t)) / 2), rtol=1e-10)
     np.testing.assert_allclose(eta[:, 0], 0.0, atol=1e-15)
@@ -169,3 +169,18 @@ def test_prediction_inputs_are_checked(two):
     other = rt.SmoothedEmpirical(TWO + 1.0)
     with pytest.raises(rt.RidgeTheoryError, match="`ridge` passed to predict_slide"):
         predict_slide(p, other, ridge, grid, np.zeros((3, 2)))
+
+
+def test_deprecated_offset_names_still_work(two):
+    """The align names moved to the displacement vocabulary; the old ones warn for a release."""
+    p, ridge = two
+    x = np.array([[3.0, 0.0], [0.5, 0.0]])
+    with pytest.warns(DeprecationWarning, match="normal_fixed_point"):
+        old = rt.predict.normal_offset_field(p, p, ridge, x, 0.1)
+    np.testing.assert_array_equal(np.nan_to_num(old),
+                                  np.nan_to_num(rt.predict.normal_fixed_point(p, p, ridge, x, 0.1)))
+    grid = rt.grids.exponential(1.0, 0.05, 5)
+    with pytest.warns(DeprecationWarning, match="start_displacements"):
+        pred = predict_alignment(p, p, ridge, grid, x, start_offsets=np.zeros((2, 2)), n_draws=2)
+    with pytest.warns(DeprecationWarning, match="mean_drift_distance"):
+        np.testing.assert_array_equal(pred.mean_offset_norm, pred.mean_drift_distance)

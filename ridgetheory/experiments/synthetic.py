@@ -197,7 +197,7 @@ def _predict(model, density, ridge, grid, save_idx, p, seed, centres, radius, tu
         ridge,
         grid,
         slide.feet,
-        start_offsets=start - slide.feet[0],
+        start_displacements=start - slide.feet[0],
         seed=seed + 103,
     )
     save_t = grid[save_idx]

@@ -1,6 +1,6 @@
 """Predictions of the reach-align-slide dynamics (theory.md section 4)."""
 
-from .align import AlignPrediction, normal_offset_field, predict_alignment
+from .align import AlignPrediction, normal_fixed_point, normal_offset_field, predict_alignment
 from .phases import PhaseTimes, half_motion_time, phase_times, rate_ratio, rates
 from .reach import ReachPrediction, predict_reach, tube_fraction
 from .slide import (
@@ -13,6 +13,7 @@ from .slide import (
 
 __all__ = [
     "AlignPrediction",
+    "normal_fixed_point",
     "normal_offset_field",
     "predict_alignment",
     "ReachPrediction",

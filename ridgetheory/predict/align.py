@@ -1,7 +1,7 @@
-"""Align: the normal offset from the ridge and its predicted distance curve (theory.md section 4).
+"""Align: the normal displacement from the ridge and its distance (theory.md section 4).
 
-Linearising the reverse drift around the foot point ``pi`` on the ridge, the normal offset
-``eta`` of a sample obeys, per normal eigendirection j (backward clock s),
+Linearising the reverse drift around the foot point ``pi`` on the ridge, the normal
+displacement ``eta`` of a sample obeys, per normal eigendirection j (backward clock s),
 
     d eta_j = [(-f + g^2 l_j) eta_j + g^2 e_j] ds + g dB_j,
 
@@ -13,18 +13,19 @@ mean and variance follow the linear moment equations
 ``lambda_j = -f + g^2 l_j`` (OU: ``1 + 2 l_j``; ``l_j ~ -1/h`` gives theory.md's
 ``(1 - 2/h)``). They are integrated exactly over each grid step with frozen coefficients;
 the instantaneous fixed point ``eta* = g^2 e_N / (-lambda)`` is reported beside them because,
-at small t, the fixed point moves as fast as the offset relaxes and underestimates it.
+at small t, the fixed point moves as fast as the displacement relaxes and underestimates it.
 
 Frozen coefficients make the scheme first order in the step, like the Euler-Maruyama sampler
 it is compared with: on the two-point case with a unit normal score error (grid 10 to 1e-3)
-the final mean offset is 0.0166, 0.0155 and 0.0153 with 200, 1000 and 4000 steps (0.0152 in
-the limit). Where a foot point's frame is undetermined (near-isotropic covariance) the
+the final mean displacement is 0.0166, 0.0155 and 0.0153 with 200, 1000 and 4000 steps
+(0.0152 in the limit). Where a foot point's frame is undetermined (near-isotropic covariance) the
 eigenvalues are still right but the basis is arbitrary; such member-steps are counted in
 ``meta["undetermined_member_steps"]``.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +36,10 @@ from ..grids import check_grid
 from ..simulate.noise import normals
 from ._common import check_model, grid_coefficients, phi1, score_error
 
-__all__ = ["AlignPrediction", "predict_alignment", "normal_offset_field"]
+__all__ = ["AlignPrediction", "predict_alignment", "normal_fixed_point", "normal_offset_field"]
 
 
-def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) -> np.ndarray:
+def normal_fixed_point(model: Any, density: Any, ridge: Any, x: Any, t: float) -> np.ndarray:
     """Instantaneous normal fixed point ``eta* = g^2 P_N e / (-lambda)`` at ridge points x.
 
     For OU at small t this is ``~ P_N (m_theta - m)``: the normal denoiser error.
@@ -57,8 +58,8 @@ def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) 
     eta_star : array of shape (M, D), float64 (NaN where a normal direction is not
         contracting or the frame is undetermined)
     """
-    check_model(model, density, ridge, "normal_offset_field")
-    x = check_array(x, "x", "normal_offset_field", ndim=2)
+    check_model(model, density, ridge, "normal_fixed_point")
+    x = check_array(x, "x", "normal_fixed_point", ndim=2)
     proc = density.process
     f, g2 = float(proc.drift_coefficient(t)), float(proc.diffusion_squared(t))
     fr = ridge.frames(x, t)
@@ -72,9 +73,16 @@ def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) 
     return out
 
 
+def normal_offset_field(model: Any, density: Any, ridge: Any, x: Any, t: float) -> np.ndarray:
+    """Deprecated alias of :func:`normal_fixed_point` (removed in the next release)."""
+    warnings.warn("normal_offset_field is deprecated; use normal_fixed_point",
+                  DeprecationWarning, stacklevel=2)
+    return normal_fixed_point(model, density, ridge, x, t)
+
+
 @dataclass
 class AlignPrediction:
-    """Predicted normal offsets along a grid.
+    """Predicted normal displacements ``eta`` from the ridge along a grid.
 
     Attributes
     ----------
@@ -85,25 +93,32 @@ class AlignPrediction:
     quantile_levels : tuple of float
     quantiles : array of shape (n_levels, L + 1)
         Predicted quantiles of ``|eta|``.
-    mean_offset_norm : array of shape (L + 1,)
-        ``E |mu|``: the deterministic part of the offset (set by the normal error).
+    mean_drift_distance : array of shape (L + 1,)
+        ``E |mu|``: the deterministic part of the displacement (set by the normal error).
     fixed_point_distance : array of shape (L + 1,)
         ``E |eta*|``: the naive instantaneous fixed point, for comparison.
     normal_rate : array of shape (L + 1,)
         Median ``-lambda_{d+1}`` over foot points (the normal contraction rate ``k_t``).
     final_mean : array of shape (M, D)
-        Predicted mean offset vector per member at ``t_min``.
+        Predicted mean displacement vector per member at ``t_min``.
     """
 
     times: np.ndarray
     mean_distance: np.ndarray
     quantile_levels: tuple[float, ...]
     quantiles: np.ndarray
-    mean_offset_norm: np.ndarray
+    mean_drift_distance: np.ndarray
     fixed_point_distance: np.ndarray
     normal_rate: np.ndarray
     final_mean: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mean_offset_norm(self) -> np.ndarray:
+        """Deprecated alias of :attr:`mean_drift_distance` (removed in the next release)."""
+        warnings.warn("AlignPrediction.mean_offset_norm is deprecated; use mean_drift_distance",
+                      DeprecationWarning, stacklevel=2)
+        return self.mean_drift_distance
 
     def at(self, t: float) -> dict[str, float]:
         """Prediction at the grid time nearest ``t``."""
@@ -121,10 +136,11 @@ def predict_alignment(
     grid: Any,
     feet: Any,
     *,
-    start_offsets: Any = None,
+    start_displacements: Any = None,
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
     n_draws: int = 32,
     seed: int = 0,
+    start_offsets: Any = None,
 ) -> AlignPrediction:
     """Integrate the linear normal moment equations along ``grid`` at given foot points.
 
@@ -139,8 +155,9 @@ def predict_alignment(
     feet : array of shape (L + 1, M, D) or (M, D)
         Foot points on the ridge at each grid time (for example from
         :func:`ridgetheory.predict.predict_slide`), or fixed ones.
-    start_offsets : array of shape (M, D), optional
-        Offsets ``eta`` at ``grid[0]`` (their normal part is used); default 0.
+    start_displacements : array of shape (M, D), optional
+        Displacements ``eta`` from the foot points at ``grid[0]`` (their normal part is
+        used); default 0. ``start_offsets`` is a deprecated alias.
     quantiles : tuple of float, default=(0.1, 0.5, 0.9)
     n_draws : int, default=32
         Gaussian draws per member for the distance statistics (counter-based, from ``seed``).
@@ -151,6 +168,14 @@ def predict_alignment(
     AlignPrediction
     """
     where = "predict_alignment"
+    if start_offsets is not None:
+        if start_displacements is not None:
+            raise RidgeTheoryError(
+                f"`start_offsets` passed to {where} is a deprecated alias of "
+                "`start_displacements`; pass only `start_displacements`.")
+        warnings.warn("predict_alignment(start_offsets=...) is deprecated; use "
+                      "start_displacements", DeprecationWarning, stacklevel=2)
+        start_displacements = start_offsets
     check_model(model, density, ridge, where)
     g = check_grid(grid, where)
     F = check_array(feet, "feet", where, ndim=(2, 3))
@@ -166,12 +191,13 @@ def predict_alignment(
     M, D = F.shape[1:]
     mu = (
         np.zeros((M, D))
-        if start_offsets is None
-        else check_array(start_offsets, "start_offsets", where, ndim=2).copy()
+        if start_displacements is None
+        else check_array(start_displacements, "start_displacements", where, ndim=2).copy()
     )
     if mu.shape != (M, D):
         raise RidgeTheoryError(
-            f"`start_offsets` passed to {where} must have shape ({M}, {D}); got {mu.shape}."
+            f"`start_displacements` passed to {where} must have shape ({M}, {D}); "
+            f"got {mu.shape}."
         )
     co = grid_coefficients(density.process, g)
     k = D - ridge.d
@@ -229,7 +255,7 @@ def predict_alignment(
         mean_distance=mean_d,
         quantile_levels=tuple(quantiles),
         quantiles=qs,
-        mean_offset_norm=mean_mu,
+        mean_drift_distance=mean_mu,
         fixed_point_distance=fixed,
         normal_rate=rate,
         final_mean=mu,
