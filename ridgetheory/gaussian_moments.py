@@ -426,7 +426,7 @@ def relu_cross_moment(
     shape = mu1.shape
     flat = [np.ascontiguousarray(v).reshape(-1) for v in (mu1, s1, mu2, s2, rho)]
     if name == "numba":
-        from . import _gaussian_moments_numba as kernels
+        from . import _numba_maths as kernels
 
         out = kernels.cross_flat(*flat, kernels.GL_T, kernels.GL_V)
     else:
@@ -519,7 +519,7 @@ def relu_moment_matrix(
                                    f"{mu.shape[:-1]} (mu without its last axis); got {w.shape}.")
         w = w.reshape(-1)
     if name == "numba":
-        from . import _gaussian_moments_numba as kernels
+        from . import _numba_maths as kernels
 
         args = (batch, s, np.ascontiguousarray(rho), kernels.GL_T, kernels.GL_V)
         if weights is not None:

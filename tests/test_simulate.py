@@ -34,9 +34,11 @@ def _gmm():
 class StandInRF(AbstractScoreModel):
     """A random-feature score written independently of the kernels (numpy, in the test).
 
-    Same attributes as the package's random-feature score: Wx (p, D), offset(t) (p,),
-    A_eff (D, p), activation, parametrization, process.
+    Same attributes as the package's random-feature score: Wx (p, D), time_bias(t) (p,),
+    A_eff (D, p), activation, parametrization, process; it declares the capability.
     """
+
+    fused_kernel = "rf"
 
     def __init__(self, p, D, activation, parametrization, seed=0):
         rng = np.random.default_rng(seed)
@@ -47,11 +49,11 @@ class StandInRF(AbstractScoreModel):
         self.activation, self.parametrization = activation, parametrization
         self.process, self.dim = rt.OU(), D
 
-    def offset(self, t):
+    def time_bias(self, t):
         return self.Wt @ np.array([1.0, np.sin(t), np.cos(t)]) + self.b
 
     def _score(self, x, t):
-        u = x @ self.Wx.T + np.stack([self.offset(tt) for tt in t])
+        u = x @ self.Wx.T + np.stack([self.time_bias(tt) for tt in t])
         if self.activation == "relu":
             u = np.maximum(u, 0.0)
         elif self.activation == "tanh":

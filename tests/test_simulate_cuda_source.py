@@ -18,10 +18,10 @@ import pytest
 
 import ridgetheory as rt
 from ridgetheory.simulate import simulate
-from ridgetheory.simulate.kernels_cupy import SOURCE
+from ridgetheory.simulate.kernels_cupy import SOURCE, input_arguments, run_arguments
 from ridgetheory.simulate.noise import normals, seed_key
 from ridgetheory.simulate.schemes import SCHEMES
-from ridgetheory.simulate.spec import classify, kernel_spec
+from ridgetheory.simulate.spec import classify, kernel_inputs
 
 HOST_PRELUDE = r"""
 #include <cmath>
@@ -39,17 +39,11 @@ static inline double __longlong_as_double(long long v) {
 """
 
 HOST_DRIVER = r"""
-extern "C" void host_run(double* Y, double* S1, double* S2, double* U, long long M, int D,
-                         long long traj0, int l0, int l1, const double* coef, const double* a,
-                         const double* h, int kind, const double* mat1, int n1,
-                         const double* mat2, const double* mat3, const double* vec1,
-                         const double* vec2, int act, int param, u64 skey, int stochastic,
-                         int stages) {
+extern "C" void host_run(RUN_PARAMS) {
     blockDim.x = 1; threadIdx.x = 0;
     for (long long m = 0; m < M; m++) {
         blockIdx.x = (unsigned)m;
-        run(Y, S1, S2, U, M, D, traj0, l0, l1, coef, a, h, kind, mat1, n1, mat2, mat3, vec1,
-            vec2, act, param, skey, stochastic, stages);
+        run(RUN_ARGS);
     }
 }
 extern "C" void host_normals(double* out, const long long* traj, long long M, int D,
@@ -99,6 +93,8 @@ def test_host_compiled_cuda_normals_are_bit_identical(host_lib):
 
 
 class _RF(rt.protocol.AbstractScoreModel):
+    fused_kernel = "rf"
+
     def __init__(self, activation, parametrization):
         rng = np.random.default_rng(3)
         self.Wx, self.b = rng.standard_normal((20, 2)), rng.standard_normal(20)
@@ -106,7 +102,7 @@ class _RF(rt.protocol.AbstractScoreModel):
         self.activation, self.parametrization = activation, parametrization
         self.process, self.dim = rt.OU(), 2
 
-    def offset(self, t):
+    def time_bias(self, t):
         return self.b * np.cos(t)
 
     def _score(self, x, t):
@@ -117,22 +113,27 @@ class _RF(rt.protocol.AbstractScoreModel):
         return out if self.parametrization == "score" else (out - x) / self.process.h(t)[:, None]
 
 
+def _ctype(v):
+    if isinstance(v, np.ndarray):
+        return _p(v)
+    if isinstance(v, np.float64):
+        return ctypes.c_double(float(v))
+    return {np.int64: ctypes.c_longlong, np.int32: ctypes.c_int,
+            np.uint64: ctypes.c_ulonglong}[type(v)](int(v))
+
+
 def _host_simulate(lib, score, y0, grid, method, seed):
     kind, _, process, _ = classify(score, "test")
-    spec = kernel_spec(score, kind, grid)
+    inputs = kernel_inputs(score, kind, grid)
     scheme = SCHEMES[method]
     table = scheme.coefficients(process, grid).table
     a, h = process.alpha(grid), process.h(grid)
-    M, D = y0.shape
     Y = np.ascontiguousarray(y0.T)  # column-major (D, M), as on the device
     S1, S2, U = (np.empty_like(Y) for _ in range(3))
-    lib.host_run(_p(Y), _p(S1), _p(S2), _p(U), ctypes.c_longlong(M), ctypes.c_int(D),
-                 ctypes.c_longlong(0), ctypes.c_int(0), ctypes.c_int(grid.shape[0] - 1),
-                 _p(table), _p(a), _p(h), ctypes.c_int(spec.kind), _p(spec.mat1),
-                 ctypes.c_int(spec.mat1.shape[0]), _p(spec.mat2), _p(spec.mat3), _p(spec.vec1),
-                 _p(spec.vec2), ctypes.c_int(spec.act), ctypes.c_int(spec.param),
-                 ctypes.c_ulonglong(seed_key(seed)), ctypes.c_int(int(scheme.stochastic)),
-                 ctypes.c_int(scheme.stages))
+    args = run_arguments(Y, S1, S2, U, 0, 0, grid.shape[0] - 1, table, a, h, inputs.kind,
+                         input_arguments(inputs, np.ascontiguousarray), seed_key(seed),
+                         scheme.stochastic, scheme.stages)
+    lib.host_run(*[_ctype(v) for v in args])
     return Y.T
 
 
@@ -171,11 +172,6 @@ class _FakeCupy:
     asnumpy = staticmethod(np.asarray)
 
 
-def _ctype(v):
-    if isinstance(v, np.ndarray):
-        return _p(v)
-    return {np.int64: ctypes.c_longlong, np.int32: ctypes.c_int,
-            np.uint64: ctypes.c_ulonglong}[type(v)](int(v))
 
 
 class _FakeModule:
@@ -198,7 +194,7 @@ def test_cupy_backend_glue_with_the_host_compiled_kernel(host_lib, monkeypatch):
     from ridgetheory import backend
     from ridgetheory.simulate import kernels_cupy
 
-    monkeypatch.setattr(kernels_cupy, "_module", lambda: (_FakeCupy, _FakeModule(host_lib)))
+    monkeypatch.setattr(kernels_cupy, "compiled", lambda: (_FakeCupy, _FakeModule(host_lib)))
     monkeypatch.setattr(backend, "_cupy_status",
                         lambda: backend.BackendStatus("cupy", True, "fake", "host emulation"))
     for name, score, grid in SCORES[:3]:

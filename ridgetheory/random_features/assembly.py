@@ -215,49 +215,38 @@ def _assemble_exact(model, data, proj, offs, a, h, wt, score, memory_budget):
             f"activation {model.activation!r}; got 'exact' (closed-form moments exist for ReLU "
             "only)."
         )
-    try:
-        from .. import gaussian_moments as gm
-    except ImportError as exc:  # pragma: no cover - depends on the symbolic issue's module
-        raise RidgeTheoryError(
-            "`quadrature` passed to RandomFeatureModel.fit: 'exact' needs "
-            "ridgetheory.gaussian_moments, which is not available; use 'gauss-hermite'."
-        ) from exc
+    from .. import _numba_maths as nm
+    from .. import gaussian_moments as gm
+
     n, D = data.shape
     p = model.p
     L = a.shape[0]
     Wx = model.Wx
     nrm = np.sqrt(np.einsum("pd,pd->p", Wx, Wx))
-    G = Wx @ Wx.T
-    rho = np.clip(G / np.outer(nrm, nrm), -1.0, 1.0)
-    iu, ju = np.triu_indices(p, 1)
-    rho_u = rho[iu, ju]
+    # the pre-activations at time node k are N(a_k Wx x_i + offs_k, h_k Wx Wx^T): standard
+    # deviations sqrt(h_k) |w_j| and correlations independent of k
+    rho = np.clip(Wx @ Wx.T / np.outer(nrm, nrm), -1.0, 1.0)
+    np.fill_diagonal(rho, 1.0)
+    rho = np.ascontiguousarray(rho)
     U = np.zeros((p, p))
     V = np.zeros((D, p))
-    up = np.zeros(iu.shape[0])
-    diag = np.zeros(p)
     evals = 0
-    # the bivariate moments use 1-D quadrature internally: bound the pairs per call
-    step = max(1024, int(memory_budget // (8 * 128)))
-    pair_chunks = [slice(s, s + step) for s in range(0, iu.shape[0], step)]
+    rows = max(1, int(memory_budget // (8 * p)))  # data points per call: the means are (rows, p)
     for k in range(L):
         if wt[k] == 0.0:
             continue
         sd = np.sqrt(h[k]) * nrm
-        for i in range(n):
-            mu = a[k] * proj[i] + offs[k]
-            c = wt[k] / n
-            cu = c * (h[k] if score else 1.0)
-            diag += cu * gm.relu_second_moment(mu, sd)
-            for sl in pair_chunks:
-                a_, b_ = iu[sl], ju[sl]
-                up[sl] += cu * gm.relu_cross_moment(mu[a_], sd[a_], mu[b_], sd[b_], rho_u[sl])
-            evals += iu.shape[0] + p
+        c = wt[k] / n
+        cu = c * (h[k] if score else 1.0)
+        for r0 in range(0, n, rows):
+            r1 = min(n, r0 + rows)
+            mu = np.ascontiguousarray(a[k] * proj[r0:r1] + offs[k])
+            # sum_i cu E[relu(u_i) relu(u_i)^T]: the numba weighted moment matrix
+            U += nm.weighted_moment_matrix(mu, sd, rho, nm.GL_T, nm.GL_V, np.full(r1 - r0, cu))
             if score:
                 # Stein: E[z sigma^T] = sqrt(h) Wx^T diag(Phi(mu/sd)); V = -c sqrt(h) E[z sigma^T]
-                V -= (c * h[k]) * (Wx * ndtr(mu / sd)[:, None]).T
+                V -= (c * h[k]) * (Wx * ndtr(mu / sd).sum(axis=0)[:, None]).T
             else:
-                V += c * a[k] * np.outer(data[i], gm.relu_mean(mu, sd))
-    U[iu, ju] = up
-    U = U + U.T
-    U[np.arange(p), np.arange(p)] = diag
+                V += (c * a[k]) * (data[r0:r1].T @ gm.relu_mean(mu, sd))
+        evals += n * (p * (p - 1) // 2 + p)
     return U, V, evals

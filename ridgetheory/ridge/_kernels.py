@@ -4,7 +4,9 @@ Thin, allocation-light re-statements of the numpy reference in :mod:`.projection
 point per ``prange`` iteration runs its own SCMS (or Newton) loop to convergence, so there is
 no per-iteration Python overhead and each point is its own active set. Every formula here is
 the anchored one of theory.md section 2 (weights, offset ``m - x`` and posterior covariance
-``S`` relative to the heaviest training point). Eigenvectors of ``S`` come from a cyclic
+``S`` relative to the heaviest training point), built from the blocks of
+:mod:`ridgetheory._numba_maths` that the sampler's exact-score kernel shares; only the
+accumulation of ``S`` is specific to this module. Eigenvectors of ``S`` come from a cyclic
 Jacobi solver on the max-normalised matrix (scale invariant, so a tiny but well-structured
 ``S`` keeps its frame). ``tests/test_ridge.py`` checks these kernels against the numpy path.
 
@@ -20,56 +22,19 @@ import math
 import numba as nb
 import numpy as np
 
+from .._numba_maths import (
+    anchored_covariance,
+    anchored_mass,
+    anchored_mean_shift,
+    empirical_mean_shift,
+    empirical_weights,
+)
+
 CONVERGED, RUNNING, UNDERFLOW = 0, 1, 2
 #: points per parallel work item (they share one workspace)
 BLOCK = 32
 #: terms gathered before each rank-SBLOCK update of S
 SBLOCK = 8
-
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238  # ln 2 split in two for an exact k ln 2 (Cody-Waite)
-_LN2_LO = 1.9082149292705877e-10
-_MAGIC = 6755399441055744.0  # 1.5 * 2**52: kf + _MAGIC holds kf in its low bits
-_MAGIC_BITS = 0x4338000000000000
-_C2, _C3, _C4, _C5 = 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120
-_C6, _C7, _C8, _C9 = 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880
-_C10, _C11, _C12, _C13 = 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800
-
-
-@nb.njit(cache=True, nogil=True, fastmath={"contract"})
-def vexp(z, out, scratch):
-    """``out = exp(z)`` for ``z <= 0`` in loops LLVM can vectorize (no SVML here).
-
-    Cody-Waite reduction ``z = k ln 2 + r``, ``|r| <= ln(2)/2``, a degree-13 Taylor polynomial
-    for ``e^r`` (truncation below 1e-17) and ``2^k`` built from its bits; within about one ulp
-    of ``math.exp`` (tested). Entries below -708 (where ``2^k`` would be subnormal) give 0:
-    callers use it for weights relative to a term of weight one, so these are below 1e-307.
-    """
-    n = z.shape[0]
-    ib = scratch.view(np.int64)
-    for j in range(n):
-        zz = max(z[j], -708.0)
-        kf = math.floor(zz * _LOG2E + 0.5)
-        scratch[j] = kf + _MAGIC
-        r = (zz - kf * _LN2_HI) - kf * _LN2_LO
-        p = _C13 * r + _C12
-        p = p * r + _C11
-        p = p * r + _C10
-        p = p * r + _C9
-        p = p * r + _C8
-        p = p * r + _C7
-        p = p * r + _C6
-        p = p * r + _C5
-        p = p * r + _C4
-        p = p * r + _C3
-        p = p * r + _C2
-        p = p * r + 1.0
-        out[j] = p * r + 1.0
-    for j in range(n):
-        ib[j] = (ib[j] - _MAGIC_BITS + 1023) << 52
-    for j in range(n):
-        out[j] = out[j] * scratch[j] if z[j] >= -708.0 else 0.0
-
 
 
 @nb.njit(cache=True, nogil=True)
@@ -228,17 +193,6 @@ def jacobi_eigh(S, A, w, V, warm=False):
     return amax
 
 
-@nb.njit(cache=True, nogil=True)
-def _weights(z, out, scratch):
-    """``exp(z)`` with the cut-off of :func:`vexp`; scalar for a handful of terms."""
-    n = z.shape[0]
-    if n > 8:
-        vexp(z, out, scratch)
-    else:
-        for j in range(n):
-            out[j] = math.exp(z[j]) if z[j] >= -708.0 else 0.0
-
-
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
 def _flush(S, Z, EZ):
     """``S += EZ^T Z`` for one block of SBLOCK terms (full square: it vectorizes)."""
@@ -251,106 +205,55 @@ def _flush(S, Z, EZ):
             S[p, q] += acc
 
 
-@nb.njit(cache=True, nogil=True)
-def _top_two(lg, n):
-    """Largest logit, the second largest (over the other indices) and the argmax."""
-    best = -np.inf
-    top2 = -np.inf
-    k = 0
-    for j in range(n):
-        lj = lg[j]
-        if lj > best:
-            top2 = best
-            best = lj
-            k = j
-        elif lj > top2:
-            top2 = lj
-    return best, top2, k
-
-
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
-def _moments(x, a, h, data, dataT, sqnorm, buf, off, S, want_S, Z, EZ):
+def _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S, Z, EZ):
     """Anchored offset ``m - x`` into ``off`` and the direction part of ``S`` into ``S``.
 
     ``S = W S_dir`` with ``W = 1 - g_k`` the weight off the anchor; ``S_dir`` is formed from
     the off-anchor weights normalised in the log domain, so its eigenvectors survive where
-    ``W`` underflows. ``buf`` (3, n), ``Z`` and ``EZ`` (SBLOCK, D) are scratch: terms are
-    gathered in blocks and added to ``S`` as a small matrix product, which vectorizes.
-    Returns ``log W`` (``-inf`` when nothing is off the anchor).
+    ``W`` underflows (the blocks of :mod:`ridgetheory._numba_maths`). ``lg`` (n,), ``u``
+    (D,), ``Z`` and ``EZ`` (SBLOCK, D) are scratch: terms are gathered in blocks and added to
+    ``S`` as a small matrix product, which vectorizes. Returns ``log W`` (``-inf`` when
+    nothing is off the anchor).
     """
+    if not want_S:
+        return empirical_mean_shift(x, a, h, data, dataT, sqnorm, -np.inf, lg, u, off)
     n, D = data.shape
-    ca = a / h
-    cb = 0.5 * a * a / h
-    lg = buf[0]
-    # logits, one coordinate at a time over the transposed data (contiguous: vectorizes)
-    for j in range(n):
-        lg[j] = -cb * sqnorm[j]
-    for c in range(D):
-        xc = ca * x[c]
-        for j in range(n):
-            lg[j] += xc * dataT[c, j]
-    best, top2, k = _top_two(lg, n)
-    for c in range(D):
-        off[c] = 0.0
-    if want_S:
-        for p in range(D):
-            for q in range(D):
-                S[p, q] = 0.0
+    best, top2, k = empirical_weights(x, a, h, dataT, sqnorm, -np.inf, lg)
+    for p in range(D):
+        u[p] = 0.0
+        for q in range(D):
+            S[p, q] = 0.0
     tot = 0.0
     nz = 0  # rows filled in the block Z / EZ
-    ev = buf[1]
-    if top2 > -np.inf:
-        for j in range(n):
-            lg[j] -= top2
-        lg[k] = -np.inf  # the anchor is not an off-anchor term
-        _weights(lg, ev, buf[2])
     for j in range(n):
-        e = ev[j] if top2 > -np.inf else 0.0
+        e = lg[j]
         if e == 0.0:  # the anchor, or a weight below 1e-307 of the second heaviest
             continue
         tot += e
-        if want_S:
-            for p in range(D):
-                dp = a * (data[j, p] - data[k, p])
-                Z[nz, p] = dp
-                EZ[nz, p] = e * dp
-                off[p] += e * dp
-            nz += 1
-            if nz == SBLOCK:
-                _flush(S, Z, EZ)
-                nz = 0
-        else:
-            for p in range(D):
-                off[p] += e * a * (data[j, p] - data[k, p])
-    if want_S and nz > 0:
+        for p in range(D):
+            dp = data[j, p] - data[k, p]
+            Z[nz, p] = dp
+            EZ[nz, p] = e * dp
+            u[p] += e * dp
+        nz += 1
+        if nz == SBLOCK:
+            _flush(S, Z, EZ)
+            nz = 0
+    if nz > 0:
         for b in range(nz, SBLOCK):
             for p in range(D):
                 Z[b, p] = 0.0
                 EZ[b, p] = 0.0
         _flush(S, Z, EZ)
-    if tot > 0.0:
-        rest = math.exp(top2 - best) * tot  # sum_{i != k} e^{l_i - l_k}
-        W = rest / (1.0 + rest)
-        logW = (top2 - best) + math.log(tot) - math.log1p(rest)
-        for c in range(D):
-            off[c] /= tot  # sum q_i d_i
-        if want_S:
-            for p in range(D):
-                for q in range(p, D):
-                    v = 0.5 * (S[p, q] + S[q, p]) / tot - W * off[p] * off[q]
-                    S[p, q] = v
-                    S[q, p] = v
-    else:
-        W = 0.0
-        logW = -np.inf
-    # off holds sum q_i d_i; u = W * that = m - a x_k; turn it into m - x
-    for c in range(D):
-        off[c] = W * off[c] + a * data[k, c] - x[c]
+    W, logW = anchored_mass(tot, best, top2)
+    anchored_mean_shift(x, a, data, k, u, tot, W, off)
+    anchored_covariance(S, u, tot, a, W)
     return logW
 
 
 @nb.njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
-def _accumulate2(e, dataT, yk0, yk1, a):
+def _accumulate2(e, dataT, yk0, yk1):
     """Weighted sums of one D = 2 evaluation (reductions: reassociated so they vectorize)."""
     tot = 0.0
     u0 = 0.0
@@ -360,8 +263,8 @@ def _accumulate2(e, dataT, yk0, yk1, a):
     s11 = 0.0
     for j in range(e.shape[0]):
         ej = e[j]
-        d0 = a * (dataT[0, j] - yk0)
-        d1 = a * (dataT[1, j] - yk1)
+        d0 = dataT[0, j] - yk0
+        d1 = dataT[1, j] - yk1
         e0 = ej * d0
         e1 = ej * d1
         tot += ej
@@ -373,52 +276,19 @@ def _accumulate2(e, dataT, yk0, yk1, a):
     return tot, u0, u1, s00, s01, s11
 
 
-@nb.njit(cache=True, nogil=True, fastmath={"contract"})
-def _moments2(x, a, h, data, dataT, sqnorm, buf, off, S, want_S):
-    """:func:`_moments` for D = 2: vectorized passes, sums held in registers (same formulas)."""
-    n = data.shape[0]
-    lg = buf[0]
-    ca = a / h
-    cb = 0.5 * a * a / h
-    x0 = x[0]
-    x1 = x[1]
-    c0 = ca * x0
-    c1 = ca * x1
-    for j in range(n):
-        lg[j] = c0 * dataT[0, j] + c1 * dataT[1, j] - cb * sqnorm[j]
-    best, top2, k = _top_two(lg, n)
-    yk0 = data[k, 0]
-    yk1 = data[k, 1]
-    tot = 0.0
-    if top2 > -np.inf:
-        for j in range(n):
-            lg[j] -= top2
-        lg[k] = -np.inf  # the anchor is not an off-anchor term
-        _weights(lg, buf[1], buf[2])
-        tot, u0, u1, s00, s01, s11 = _accumulate2(buf[1], dataT, yk0, yk1, a)
-    if tot > 0.0:
-        rest = math.exp(top2 - best) * tot
-        W = rest / (1.0 + rest)
-        logW = (top2 - best) + math.log(tot) - math.log1p(rest)
-        u0 /= tot
-        u1 /= tot
-        if want_S:
-            S[0, 0] = s00 / tot - W * u0 * u0
-            S[1, 1] = s11 / tot - W * u1 * u1
-            S[0, 1] = s01 / tot - W * u0 * u1
-            S[1, 0] = S[0, 1]
-    else:
-        W = 0.0
-        logW = -np.inf
-        u0 = 0.0
-        u1 = 0.0
-        if want_S:
-            S[0, 0] = 0.0
-            S[0, 1] = 0.0
-            S[1, 0] = 0.0
-            S[1, 1] = 0.0
-    off[0] = W * u0 + a * yk0 - x0
-    off[1] = W * u1 + a * yk1 - x1
+@nb.njit(cache=True, nogil=True)
+def _moments2(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S):
+    """:func:`_moments` for D = 2: the same blocks, the sums in one vectorized pass."""
+    best, top2, k = empirical_weights(x, a, h, dataT, sqnorm, -np.inf, lg)
+    tot, u[0], u[1], s00, s01, s11 = _accumulate2(lg, dataT, data[k, 0], data[k, 1])
+    W, logW = anchored_mass(tot, best, top2)
+    anchored_mean_shift(x, a, data, k, u, tot, W, off)
+    if want_S:
+        S[0, 0] = s00
+        S[0, 1] = s01
+        S[1, 0] = s01
+        S[1, 1] = s11
+        anchored_covariance(S, u, tot, a, W)
     return logW
 
 
@@ -441,7 +311,8 @@ def _normal_step(off, V, n_normal, step):
 
 
 @nb.njit(cache=True, nogil=True)
-def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, buf, off, S, A, w, V, step, warm, Z, EZ):
+def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, u, off, S, A, w, V, step, warm, Z,
+              EZ):
     """One evaluation: offset, frames, normal step.
 
     Returns ``(|P_N off|, scale of S_dir, log W)``; ``w, V`` hold the eigenpairs of ``S_dir``.
@@ -449,9 +320,9 @@ def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, buf, off, S, A, w, V, step
     D = x.shape[0]
     need_frames = n_normal < D
     if D == 2:
-        logW = _moments2(x, a, h, data, dataT, sqnorm, buf, off, S, need_frames)
+        logW = _moments2(x, a, h, data, dataT, sqnorm, lg, u, off, S, need_frames)
     else:
-        logW = _moments(x, a, h, data, dataT, sqnorm, buf, off, S, need_frames, Z, EZ)
+        logW = _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, need_frames, Z, EZ)
     if need_frames:
         scale = jacobi_eigh(S, A, w, V, warm)
         r = _normal_step(off, V, n_normal, step)
@@ -480,7 +351,8 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
     nblk = (M + BLOCK - 1) // BLOCK
     for b in nb.prange(nblk):
         # one workspace per block of points, not per point
-        buf = np.empty((3, n))  # logits, weights, scratch
+        lg = np.empty(n)  # logits, then weights
+        u = np.empty(D)
         xi = np.empty(D)
         off = np.empty(D)
         S = np.empty((D, D))
@@ -498,13 +370,13 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
         EZ = np.empty((SBLOCK, D))
         for i in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
             _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
-                         newton, iters, status, res, lam, logw, offs, buf, xi, off, S, A, w, V,
+                         newton, iters, status, res, lam, logw, offs, lg, u, xi, off, S, A, w, V,
                          step, xt, off2, S2, w2, V2, step2, Z, EZ)
 
 
 @nb.njit(cache=True, nogil=True)
 def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton, iters,
-                 status, res, lam, logw, offs, buf, xi, off, S, A, w, V, step, xt, off2, S2, w2,
+                 status, res, lam, logw, offs, lg, u, xi, off, S, A, w, V, step, xt, off2, S2, w2,
                  V2, step2, Z, EZ):
     """The SCMS / Newton loop of one point (see :func:`project_kernel`)."""
     D = x.shape[1]
@@ -512,7 +384,7 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
         xi[c] = x[i, c]
     ai = a[i]
     hi = h[i]
-    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, buf, off, S, A, w, V,
+    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, u, off, S, A, w, V,
                              step, False, Z, EZ)
     st = RUNNING
     it = 0
@@ -546,7 +418,7 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
                 for c in range(D):
                     for q in range(D):
                         V2[c, q] = V[c, q]
-                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal, buf, off2,
+                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal, lg, u, off2,
                                             S2, A, w2, V2, step2, scale > 0.0, Z, EZ)
                 if r2 < r:
                     took_newton = True
@@ -563,10 +435,10 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
         if not took_newton:
             for c in range(D):
                 xi[c] += step[c]
-            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, buf, off, S, A, w,
+            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, u, off, S, A, w,
                                      V, step, scale > 0.0, Z, EZ)
     if n_normal == D:  # modes: frames were not needed in the loop, curvature is
-        lw = _moments(xi, ai, hi, data, dataT, sqnorm, buf, off, S, True, Z, EZ)
+        lw = _moments(xi, ai, hi, data, dataT, sqnorm, lg, u, off, S, True, Z, EZ)
         jacobi_eigh(S, A, w, V)
     for c in range(D):
         x[i, c] = xi[c]

@@ -216,7 +216,7 @@ def trace(ridge, t, seeds=None, bounds=None, *, step=None, max_points=2000, n_se
     """Trace 1-D ridge curves by predictor (tangent step) and corrector (projection)."""
     where = "Ridge.trace"
     if ridge.d != 1:
-        raise RidgeTheoryError(f"`dim` of the ridge passed to {where} must be 1; got {ridge.d}.")
+        raise RidgeTheoryError(f"`d` of the ridge passed to {where} must be 1; got {ridge.d}.")
     t = check_scalar(t, "t", where, low=0.0, low_open=True)
     max_points = check_int(max_points, "max_points", where, low=2)
     rs = extract(ridge, t, seeds, bounds, n_seeds=n_seeds, seed=seed, min_density=min_density,

@@ -1,10 +1,15 @@
-"""Reverse-time integrators at scale (issue 6): ``simulate`` and its parts.
+"""Reverse-time integrators at scale: ``simulate`` and its parts.
 
-* :func:`simulate` -- the entry point (``api.py``);
+* :func:`simulate` -- the entry point (``api.py``; its arguments are checked into a
+  ``RunPlan`` by ``plan.py``);
 * :class:`Trajectories` -- its result;
 * :func:`sample_pt` -- exact samples of ``p_t`` for tests;
 * ``schemes`` -- one file per scheme and the registry ``SCHEMES``;
 * ``noise`` -- counter-based normals shared by all backends;
+* ``runner`` -- one runner per backend (``runner_numpy``, ``runner_numba``, ``runner_cupy``),
+  registered in ``RUNNERS``;
+* ``spec`` -- which fused kernel runs a score (its ``fused_kernel``) and the named inputs
+  of each kernel;
 * ``kernels_numba`` / ``kernels_cupy`` -- thin fused kernels mirroring the numpy reference.
 
 See docs/integrators.md.

@@ -1,4 +1,9 @@
-"""``simulate``: reverse-time sampling on the numpy, numba or cupy backend (theory.md section 3)."""
+"""``simulate``: reverse-time sampling on the numpy, numba or cupy backend (theory.md section 3).
+
+The entry point only checks its arguments (:func:`.plan.plan_run`), walks the chunks of
+trajectories and the segments of the grid (save points, progress) and hands each segment to
+the backend's runner (:mod:`.runner`).
+"""
 
 from __future__ import annotations
 
@@ -8,55 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import RidgeTheoryError, check_array, check_int, check_seed
-from ..backend import BackendUnavailable, backend_status, resolve_backend
-from ..grids import check_grid
+from .._checks import RidgeTheoryError
+from ..backend import backend_status
 from ..processes import AbstractProcess
-from .noise import INIT_STEP, normals_from_keys, seed_key, traj_keys
-from .schemes import get_scheme
-from .spec import classify, kernel_spec
+from .noise import INIT_STEP, normals_from_keys, traj_keys
+from .plan import RunPlan, plan_run
+from .runner import make_runner
 from .trajectories import Trajectories
 
 __all__ = ["simulate", "compare_backends"]
-
-_WHERE = "simulate"
-
-
-def _check_process(process: Any, from_score: Any) -> AbstractProcess:
-    if process is None:
-        if from_score is None:
-            raise RidgeTheoryError(
-                f"`process` passed to {_WHERE} is required when the score has no .process "
-                "attribute; got None."
-            )
-        return from_score
-    if not isinstance(process, AbstractProcess):
-        raise RidgeTheoryError(
-            f"`process` passed to {_WHERE} must be a forward process such as rt.OU(); "
-            f"got {type(process).__name__}."
-        )
-    if from_score is not None and process != from_score:
-        raise RidgeTheoryError(
-            f"`process` passed to {_WHERE} must match the score's process {from_score!r}; "
-            f"got {process!r}."
-        )
-    return process
-
-
-def _save_indices(save_at: Any, grid: np.ndarray) -> np.ndarray:
-    if save_at is None:
-        return np.zeros(0, dtype=np.int64)
-    s = check_array(save_at, "save_at", _WHERE, ndim=(0, 1)).reshape(-1)
-    idx = []
-    for v in s:
-        hit = np.flatnonzero(np.abs(grid - v) <= 1e-12 * grid)
-        if hit.size == 0:
-            raise RidgeTheoryError(
-                f"`save_at` passed to {_WHERE} must hold times of the grid (to 1e-12 relative); "
-                f"got {float(v)!r}, nearest grid time {float(grid[np.argmin(np.abs(grid - v))])!r}."
-            )
-        idx.append(int(hit[0]))
-    return np.unique(np.asarray(idx, dtype=np.int64))
 
 
 def _progress_bar(total: int, enabled: bool, desc: str):
@@ -66,6 +31,48 @@ def _progress_bar(total: int, enabled: bool, desc: str):
     on = bool(enabled) and hasattr(stream, "isatty") and stream.isatty()
     return tqdm(total=total, disable=not on, desc=desc, unit="traj-step", unit_scale=True,
                 leave=False)
+
+
+def _segment_ends(plan: RunPlan, progress_shown: bool) -> list[int]:
+    """Grid indices where a segment ends: save points, the end, and ~100 progress updates."""
+    L = plan.steps
+    cuts = set(plan.save_index.tolist()) | {L}
+    if progress_shown:
+        cuts |= set(range(0, L, max(1, L // 100)))
+    return sorted(c for c in cuts if c > 0)
+
+
+def _start_states(plan: RunPlan, c0: int, c1: int) -> np.ndarray:
+    """Start states of trajectories ``c0 .. c1 - 1``: ``y0`` or counter-based N(0, I)."""
+    if plan.y0 is None:
+        return normals_from_keys(traj_keys(plan.seed, np.arange(c0, c1, dtype=np.int64)),
+                                 INIT_STEP, plan.dim)
+    return plan.y0[c0:c1].copy()
+
+
+def _trajectories(plan: RunPlan, states: np.ndarray, final: np.ndarray,
+                  wall_time: float) -> Trajectories:
+    bad = int(np.count_nonzero(~np.isfinite(final).all(axis=1)))
+    meta = {
+        "backend": plan.backend,
+        "backend_requested": plan.backend_requested,
+        "backend_detail": backend_status(plan.backend).detail,
+        "method": plan.scheme.name,
+        "seed": plan.seed,
+        "wall_time": wall_time,
+        "score_kind": plan.score_kind,
+        "chunk": plan.chunk,
+        "steps": plan.steps,
+        "n": plan.n,
+        "score_evaluations": plan.steps * plan.n * plan.scheme.stages,
+        "noise": "given" if plan.noise is not None else "counter-based",
+    }
+    if bad:
+        meta["n_nonfinite"] = bad
+    return Trajectories(
+        grid=plan.grid, times=plan.grid[plan.save_index].copy(), save_index=plan.save_index,
+        states=states, final=final, meta=meta, status="nonfinite" if bad else "ok",
+    )
 
 
 def simulate(
@@ -154,195 +161,33 @@ def simulate(
     True
     """
     t_start = time.perf_counter()
-    kind, reference, proc_score, dim = classify(score, _WHERE)
-    process = _check_process(process, proc_score)
-    grid = check_grid(grid, _WHERE)
-    if grid[0] > process.t_max:
-        raise RidgeTheoryError(
-            f"`grid` passed to {_WHERE} must start at T <= {process.t_max} for {process!r}; "
-            f"got {grid[0]}."
-        )
-    scheme = get_scheme(method, _WHERE)
-    L = grid.shape[0] - 1
-
-    # -- start states ------------------------------------------------------------------
-    if y0 is not None:
-        y0 = check_array(y0, "y0", _WHERE, ndim=2)
-        if dim is not None and y0.shape[1] != dim:
-            raise RidgeTheoryError(
-                f"`y0` passed to {_WHERE} must have shape (n, {dim}) to match the score; "
-                f"got shape {y0.shape}."
-            )
-        if n is not None and check_int(n, "n", _WHERE, low=1) != y0.shape[0]:
-            raise RidgeTheoryError(
-                f"`n` passed to {_WHERE} must equal y0.shape[0] = {y0.shape[0]} when both are "
-                f"given; got {n}."
-            )
-        if y0.shape[0] < 1 or y0.shape[1] < 1:
-            raise RidgeTheoryError(f"`y0` passed to {_WHERE} must be non-empty; got {y0.shape}.")
-        M, D = y0.shape
-    else:
-        if n is None:
-            raise RidgeTheoryError(f"`n` passed to {_WHERE} is required when y0 is None.")
-        M = check_int(n, "n", _WHERE, low=1)
-        if dim is None:
-            raise RidgeTheoryError(
-                f"`y0` passed to {_WHERE} is required for a score callable without .dim "
-                "(the dimension is unknown); got None."
-            )
-        D = dim
-
-    needs_seed = (y0 is None) or (scheme.stochastic and noise is None)
-    if seed is None:
-        if needs_seed:
-            raise RidgeTheoryError(
-                f"`seed` passed to {_WHERE} must be an integer (the run draws noise); got None."
-            )
-    else:
-        seed = check_seed(seed, _WHERE)
-
-    # -- backend -----------------------------------------------------------------------
-    supported = ("numpy",) if kind == "generic" or noise is not None else ("numpy", "numba",
-                                                                              "cupy")
-    if backend in ("numba", "cupy") and supported == ("numpy",):
-        why = ("`noise` is given" if noise is not None else
-               f"the score ({type(score).__name__}, dtype "
-               f"{getattr(score, 'dtype', 'unknown')}) has no fused float64 kernel")
-        raise BackendUnavailable(
-            f"`backend` passed to {_WHERE} asked for {backend!r}, but {why}; this run needs "
-            "backend='numpy' (or 'auto')."
-        )
-    chosen = resolve_backend(backend, _WHERE, supported=supported)
-
-    if noise is not None:
-        if not scheme.stochastic:
-            raise RidgeTheoryError(
-                f"`noise` passed to {_WHERE} is only for stochastic methods; method={method!r}."
-            )
-        noise = check_array(noise, "noise", _WHERE, ndim=3)
-        if noise.shape != (L, M, D):
-            raise RidgeTheoryError(
-                f"`noise` passed to {_WHERE} must have shape ({L}, {M}, {D}); got {noise.shape}."
-            )
-
-    save_idx = _save_indices(save_at, grid)
-    chunk = M if chunk is None else check_int(chunk, "chunk", _WHERE, low=1)
-
-    coef = scheme.coefficients(process, grid)
-    table = coef.table
-    a = np.ascontiguousarray(process.alpha(grid))
-    h = np.ascontiguousarray(process.h(grid))
-    spec = kernel_spec(score, kind, grid) if chosen != "numpy" else None
-    skey = seed_key(seed) if seed is not None else 0
-
-    states = np.empty((save_idx.shape[0], M, D))
+    plan = plan_run(score, process, n, y0, grid=grid, method=method, backend=backend, seed=seed,
+                    save_at=save_at, chunk=chunk, noise=noise)
+    runner = make_runner(plan)
+    M, D = plan.n, plan.dim
+    states = np.empty((plan.save_index.shape[0], M, D))
     final = np.empty((M, D))
-    # segment ends: save points, and ~100 progress updates per chunk when a bar is shown
-    cuts = set(save_idx.tolist()) | {L}
-    bar = _progress_bar(L * M, progress, f"simulate[{chosen}/{method}]")
-    if not bar.disable:
-        cuts |= set(range(0, L, max(1, L // 100)))
-    cuts = sorted(c for c in cuts if c > 0)
-    save_pos = {int(l): i for i, l in enumerate(save_idx)}
-
+    save_pos = {int(l): i for i, l in enumerate(plan.save_index)}
+    bar = _progress_bar(plan.steps * M, progress, f"simulate[{plan.backend}/{method}]")
+    cuts = _segment_ends(plan, not bar.disable)
     try:
-        for c0 in range(0, M, chunk):
-            c1 = min(M, c0 + chunk)
-            traj = np.arange(c0, c1, dtype=np.int64)
-            if y0 is None:
-                Y = normals_from_keys(traj_keys(seed, traj), INIT_STEP, D)
-            else:
-                Y = y0[c0:c1].copy()
+        for c0 in range(0, M, plan.chunk):
+            c1 = min(M, c0 + plan.chunk)
+            Y = _start_states(plan, c0, c1)
             if 0 in save_pos:
                 states[save_pos[0], c0:c1] = Y
-            if chosen == "numpy":
-                keys = traj_keys(seed, traj) if seed is not None else None
-                chunk_noise = None if noise is None else noise[:, c0:c1]
-                _run_numpy(Y, grid, table, scheme, reference, keys, chunk_noise, cuts,
-                           save_pos, states, c0, c1, bar)
-            elif chosen == "numba":
-                from .kernels_numba import run_numba
-
-                l0 = 0
-                for l1 in cuts:
-                    run_numba(Y, c0, l0, l1, table, a, h, spec, skey, scheme.stochastic,
-                              scheme.stages)
-                    if l1 in save_pos:
-                        states[save_pos[l1], c0:c1] = Y
-                    bar.update((l1 - l0) * (c1 - c0))
-                    l0 = l1
-            else:
-                from .kernels_cupy import run_cupy
-
-                dev = run_cupy(Y, table, a, h, spec)
-                l0 = 0
-                for l1 in cuts:
-                    dev.advance(c0, l0, l1, skey, scheme.stochastic, scheme.stages)
-                    if l1 in save_pos:
-                        states[save_pos[l1], c0:c1] = dev.host()
-                    bar.update((l1 - l0) * (c1 - c0))
-                    l0 = l1
-                Y = dev.host()
-            final[c0:c1] = Y
+            runner.start(c0, Y)
+            l0 = 0
+            for l1 in cuts:
+                runner.advance(l0, l1)
+                if l1 in save_pos:
+                    states[save_pos[l1], c0:c1] = runner.result()
+                bar.update((l1 - l0) * (c1 - c0))
+                l0 = l1
+            final[c0:c1] = runner.result()
     finally:
         bar.close()
-
-    bad = int(np.count_nonzero(~np.isfinite(final).all(axis=1)))
-    meta = {
-        "backend": chosen,
-        "backend_requested": backend,
-        "backend_detail": backend_status(chosen).detail,
-        "method": scheme.name,
-        "seed": seed,
-        "wall_time": time.perf_counter() - t_start,
-        "score_kind": kind,
-        "chunk": chunk,
-        "steps": L,
-        "n": M,
-        "score_evaluations": L * M * scheme.stages,
-        "noise": "given" if noise is not None else "counter-based",
-    }
-    if bad:
-        meta["n_nonfinite"] = bad
-    return Trajectories(
-        grid=grid, times=grid[save_idx].copy(), save_index=save_idx, states=states, final=final,
-        meta=meta, status="nonfinite" if bad else "ok",
-    )
-
-
-def _run_numpy(Y, grid, table, scheme, reference, keys, noise, cuts, save_pos, states, c0, c1,
-               bar):
-    """The numpy reference: one vectorized step at a time with the score object's own _score."""
-    m, D = Y.shape
-    A0, A1, B0, B1, B2, B3, B4 = table.T
-    l0 = 0
-    for l1 in cuts:
-        for l in range(l0, l1):
-            t = np.full(m, grid[l])
-            s1 = _call(reference, Y, t)
-            if scheme.stages == 2:
-                u = A0[l] * Y + A1[l] * s1
-                s2 = _call(reference, u, np.full(m, grid[l + 1]))
-                Y[...] = B0[l] * Y + B1[l] * s1 + B2[l] * u + B3[l] * s2
-            elif scheme.stochastic:
-                xi = normals_from_keys(keys, l, D) if noise is None else noise[l]
-                Y[...] = B0[l] * Y + B1[l] * s1 + B4[l] * xi
-            else:
-                Y[...] = B0[l] * Y + B1[l] * s1
-        if l1 in save_pos:
-            states[save_pos[l1], c0:c1] = Y
-        bar.update((l1 - l0) * m)
-        l0 = l1
-
-
-def _call(reference, x, t):
-    out = np.asarray(reference(x, t), dtype=np.float64)
-    if out.shape != x.shape:
-        raise RidgeTheoryError(
-            f"`score` passed to {_WHERE} returned shape {out.shape} for x of shape {x.shape}; "
-            "a score must return an array shaped like x."
-        )
-    return out
+    return _trajectories(plan, states, final, time.perf_counter() - t_start)
 
 
 def compare_backends(

@@ -2,15 +2,19 @@
 
 Thin mirrors of the numpy reference (the densities' own ``_score`` and the scheme
 coefficients); every per-step scalar (``a_t``, ``h_t``, scheme coefficients, random-feature
-time offsets) is computed once in numpy and passed in, so both backends do the same
-floating-point work. Each thread advances a block of ``BLOCK`` trajectories through a range
-of steps (interleaved, so that their independent step chains overlap in the CPU); scratch is
-O(n + BLOCK D) per block, so memory stays O((M + n) D) with no (M, n) temporary. Terms whose
-weight is below ``2^-60 / n`` of the anchor's are skipped: they cannot change a float64 sum.
+time biases) is computed once in numpy and passed in. Each thread advances a block of
+``BLOCK`` trajectories through a range of steps (interleaved, so that their independent step
+chains overlap in the CPU); scratch is O(n + BLOCK D) per block, so memory stays
+O((M + n) D) with no (M, n) temporary. Terms whose weight is below ``2^-60 / n`` of the
+anchor's are skipped (:data:`ridgetheory.simulate.spec.NEGLIGIBLE_BITS`): they cannot change
+a float64 sum.
 
-Score kinds: 0 exact empirical score (anchored at the heaviest point, as
-``SmoothedEmpirical._offset``), 1 Gaussian mixture (as ``GaussianMixture._score``), 2 random
-features (``A_eff act(Wx y + offset(t))``, denoiser or score parametrization).
+Score kinds (:class:`ridgetheory.simulate.spec.ScoreKind`): the exact empirical score
+(anchored at the heaviest point, as ``SmoothedEmpirical._mean_shift``, from the blocks of
+:mod:`ridgetheory._numba_maths`), the Gaussian mixture (as ``GaussianMixture._score``) and
+random features (``A_eff act(Wx y + time_bias(t))``, denoiser or score parametrization).
+Each kind's inputs arrive as one tuple in the field order of its input record
+(:mod:`ridgetheory.simulate.spec`); the numba runner builds them.
 
 Noise: the counter-based normals of :mod:`ridgetheory.simulate.noise`, bit for bit.
 """
@@ -22,9 +26,17 @@ import math
 import numba
 import numpy as np
 
+from .._numba_maths import empirical_mean_shift
 from .noise import C2, C3, COS_COEF, G2, LN2, LOG_COEF, M1, M2, SIN_COEF, SQRT_HALF, G
+from .spec import Activation, Parametrization, ScoreKind
 
-__all__ = ["run_numba", "normals_numba"]
+__all__ = ["run", "normals_numba", "BLOCK"]
+
+_EMPIRICAL = int(ScoreKind.EMPIRICAL)
+_MIXTURE = int(ScoreKind.MIXTURE)
+_RELU = int(Activation.RELU)
+_TANH = int(Activation.TANH)
+_DENOISER = int(Parametrization.DENOISER)
 
 _U11 = np.uint64(11)
 _U27 = np.uint64(27)
@@ -121,90 +133,19 @@ def normals_numba(skey, traj, step, dim):  # pragma: no cover - compiled
     return out
 
 
-_EXPC = tuple(1.0 / math.factorial(k) for k in range(13, 0, -1))  # 1/13!, ..., 1/1!
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238  # ln 2 split so that k * _LN2_HI is exact for |k| < 2^20
-_LN2_LO = 1.9082149292705877e-10
-
-
-_HALVE_E = (64.0, 32.0, 16.0, 8.0, 4.0, 2.0, 1.0)
-_HALVE_P = tuple(2.0**-e for e in _HALVE_E)
+@numba.njit(inline="always", cache=True)
+def _score_empirical(y, r, a, h, emp, lg, v, out):
+    data, dataT, sqnorm, cut = emp
+    row = out[r]
+    empirical_mean_shift(y[r], a, h, data, dataT, sqnorm, cut, lg, v, row)
+    for j in range(row.shape[0]):
+        row[j] = row[j] / h
 
 
 @numba.njit(inline="always", cache=True)
-def _exp_nonpos(x):
-    """``exp(x)`` for ``-88 < x <= 0`` in branch-free arithmetic (vectorizes; about 1 ulp)."""
-    k = math.floor(x * _LOG2E + 0.5)
-    rr = (x - k * _LN2_HI) - k * _LN2_LO
-    p = _EXPC[0]
-    for i in range(1, 13):
-        p = p * rr + _EXPC[i]
-    p = p * rr + 1.0
-    # 2^k for k in [-127, 0] by exact conditional halvings (selects, no integer casts)
-    kk = -k
-    for i in range(7):
-        if kk >= _HALVE_E[i]:
-            p = p * _HALVE_P[i]
-            kk = kk - _HALVE_E[i]
-    return p
-
-
-@numba.njit(inline="always", cache=True)
-def _score_empirical(y, r, a, h, data, dataT, sqnorm, cut, buf, out):
-    n, D = data.shape
-    # dot products j-outer over the transposed data: the i loop vectorizes, and each sum
-    # still runs over j in order (the same rounding as a plain dot product)
-    for i in range(n):
-        buf[i] = 0.0
-    for j in range(D):
-        yj = y[r, j]
-        for i in range(n):
-            buf[i] += yj * dataT[j, i]
-    for i in range(n):
-        buf[i] = (a * buf[i] - 0.5 * (a * a) * sqnorm[i]) / h
-    k = 0
-    top = -np.inf
-    for i in range(n):
-        if buf[i] > top:
-            top = buf[i]
-            k = i
-    for j in range(D):
-        out[r, j] = 0.0
-    # weights relative to the anchor in a branch-free loop (vectorizes); terms below
-    # exp(cut) ~ 2^-60 / n cannot change the float64 sums and are set to 0
-    cnt = 0
-    for i in range(n):
-        if buf[i] - top >= cut:
-            cnt += 1
-    if 8 * cnt > n:  # dense (large t): compute every exp, branch-free
-        for i in range(n):
-            x = buf[i] - top
-            buf[i] = _exp_nonpos(x) if x >= cut else 0.0
-    else:  # sparse (small t): only the few terms that count
-        for i in range(n):
-            x = buf[i] - top
-            if x >= cut:
-                buf[i] = _exp_nonpos(x)
-            else:
-                buf[i] = 0.0
-    buf[k] = 0.0
-    rest = 0.0
-    for i in range(n):
-        e = buf[i]
-        if e == 0.0:
-            continue
-        rest += e
-        for j in range(D):
-            out[r, j] += e * (data[i, j] - data[k, j])
-    denom = 1.0 + rest
-    # m - y = (a x_k - y) + a sum_{i != k} g_i (x_i - x_k)
-    for j in range(D):
-        out[r, j] = ((a * data[k, j] - y[r, j]) + a * (out[r, j] / denom)) / h
-
-
-@numba.njit(inline="always", cache=True)
-def _score_gmm(y, r, a, means, logw, svar, logs, cut, buf, out):
-    # svar[c] = a^2 v_c + h and logs[c] = log(svar[c]) at this grid time (from numpy)
+def _score_gmm(y, r, l, a, mix, buf, out):
+    # svar[l, c] = a^2 v_c + h and logs[l, c] = log(svar[l, c]) at grid time l (from numpy)
+    means, logw, svar, logs, cut = mix
     K, D = means.shape
     k = 0
     top = -np.inf
@@ -213,7 +154,7 @@ def _score_gmm(y, r, a, means, logw, svar, logs, cut, buf, out):
         for j in range(D):
             d = y[r, j] - a * means[c, j]
             sq += d * d
-        lc = logw[c] - 0.5 * sq / svar[c] - 0.5 * D * logs[c]
+        lc = logw[c] - 0.5 * sq / svar[l, c] - 0.5 * D * logs[l, c]
         buf[c] = lc
         if lc > top:
             top = lc
@@ -229,21 +170,22 @@ def _score_gmm(y, r, a, means, logw, svar, logs, cut, buf, out):
         out[r, j] = 0.0
     for c in range(K):
         g = (1.0 - rest / denom) if c == k else buf[c] / denom
-        w = g / svar[c]
+        w = g / svar[l, c]
         for j in range(D):
             out[r, j] -= w * (y[r, j] - a * means[c, j])
 
 
 @numba.njit(inline="always", cache=True)
-def _score_rf(y, r, h, Wx, A, off, act, param, buf, out):
+def _score_rf(y, r, l, h, rf, buf, out):
+    Wx, A, bias, act, param = rf
     p, D = Wx.shape
     for q in range(p):
-        u = off[q]
+        u = bias[l, q]
         for j in range(D):
             u += Wx[q, j] * y[r, j]
-        if act == 0:
+        if act == _RELU:
             u = max(u, 0.0)
-        elif act == 1:
+        elif act == _TANH:
             u = math.tanh(u)
         else:
             u = 0.5 * (math.tanh(0.5 * u) + 1.0)
@@ -252,17 +194,18 @@ def _score_rf(y, r, h, Wx, A, off, act, param, buf, out):
         acc = 0.0
         for q in range(p):
             acc += A[d, q] * buf[q]
-        out[r, d] = (acc - y[r, d]) / h if param == 0 else acc
+        out[r, d] = (acc - y[r, d]) / h if param == _DENOISER else acc
 
 
 @numba.njit(inline="always", cache=True)
-def _score(kind, y, r, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, out):
-    if kind == 0:
-        _score_empirical(y, r, a[l], h[l], mat1, mat2, vec1, vec2[0], buf, out)
-    elif kind == 1:
-        _score_gmm(y, r, a[l], mat1, vec2, mat2[l], mat3[l], vec1[0], buf, out)
+def _score(kind, y, r, l, a, h, emp, mix, rf, buf, v, out):
+    """Score of kind ``kind`` at state ``y[r]`` and grid time ``l`` into ``out[r]``."""
+    if kind == _EMPIRICAL:
+        _score_empirical(y, r, a[l], h[l], emp, buf, v, out)
+    elif kind == _MIXTURE:
+        _score_gmm(y, r, l, a[l], mix, buf, out)
     else:
-        _score_rf(y, r, h[l], mat1, mat2, mat3[l], act, param, buf, out)
+        _score_rf(y, r, l, h[l], rf, buf, out)
 
 
 #: trajectories interleaved per thread: their step chains are independent, so the CPU overlaps
@@ -271,10 +214,13 @@ BLOCK = 8
 
 
 @numba.njit(parallel=True, cache=True)
-def _run(Y, traj0, l0, l1, coef, a, h, kind, mat1, mat2, mat3, vec1, vec2, act, param,
-         skey, stochastic, stages):  # pragma: no cover - compiled
+def run(Y, traj0, l0, l1, coef, a, h, kind, emp, mix, rf, skey, stochastic,
+        stages):  # pragma: no cover - compiled
+    """Advance ``Y`` (M, D) in place over steps ``l0 .. l1 - 1``; trajectory ``m`` of ``Y`` is
+    trajectory ``traj0 + m`` of the run (its noise). ``emp``, ``mix``, ``rf``: every kind's
+    input tuple (placeholders for the kinds not run)."""
     M, D = Y.shape
-    nbuf = max(mat1.shape[0], 1)
+    nbuf = max(emp[0].shape[0], mix[0].shape[0], rf[0].shape[0], 1)
     nblk = (M + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblk):
         m0 = blk * BLOCK
@@ -284,6 +230,7 @@ def _run(Y, traj0, l0, l1, coef, a, h, kind, mat1, mat2, mat3, vec1, vec2, act, 
         s2 = np.empty((nb, D))
         u = np.empty((nb, D))
         buf = np.empty(nbuf)
+        v = np.empty(D)
         kt = np.empty(nb, dtype=np.uint64)
         for b in range(nb):
             kt[b] = _traj_key(skey, traj0 + m0 + b)
@@ -294,12 +241,11 @@ def _run(Y, traj0, l0, l1, coef, a, h, kind, mat1, mat2, mat3, vec1, vec2, act, 
                     for j in range(D):
                         u[b, j] = _normal(kt[b], l, j)
             for b in range(nb):
-                _score(kind, y, b, l, a, h, mat1, mat2, mat3, vec1, vec2, act, param, buf, s1)
+                _score(kind, y, b, l, a, h, emp, mix, rf, buf, v, s1)
                 if stages == 2:
                     for j in range(D):
                         u[b, j] = coef[l, 0] * y[b, j] + coef[l, 1] * s1[b, j]
-                    _score(kind, u, b, l + 1, a, h, mat1, mat2, mat3, vec1, vec2, act, param,
-                           buf, s2)
+                    _score(kind, u, b, l + 1, a, h, emp, mix, rf, buf, v, s2)
                     for j in range(D):
                         y[b, j] = (coef[l, 2] * y[b, j] + coef[l, 3] * s1[b, j]
                                    + coef[l, 4] * u[b, j] + coef[l, 5] * s2[b, j])
@@ -313,9 +259,3 @@ def _run(Y, traj0, l0, l1, coef, a, h, kind, mat1, mat2, mat3, vec1, vec2, act, 
         for b in range(nb):
             for j in range(D):
                 Y[m0 + b, j] = y[b, j]
-
-
-def run_numba(Y, traj0, l0, l1, coef, a, h, spec, skey, stochastic, stages):
-    """Advance ``Y`` (M, D) in place over steps ``l0 .. l1 - 1`` (see module docstring)."""
-    _run(Y, traj0, l0, l1, coef, a, h, spec.kind, spec.mat1, spec.mat2, spec.mat3, spec.vec1,
-         spec.vec2, spec.act, spec.param, np.uint64(skey), stochastic, stages)

@@ -1,88 +1,183 @@
-"""Classify a score object: which fused kernel can run it, and its numpy reference.
+"""Which fused kernel runs a score object, and the named inputs that kernel reads.
 
-Kernel kinds: ``"empirical"`` (:class:`SmoothedEmpirical`), ``"gmm"``
-(:class:`GaussianMixture`), ``"rf"`` (a random-feature score, recognised by its attributes
-``Wx``, ``offset``, ``A_eff``, ``activation``, ``parametrization``, ``process`` so that this
-module does not import the random-feature package), and ``"generic"`` (any other
-:class:`AbstractScoreModel` or a plain callable ``f(x (M, D), t (M,)) -> (M, D)``), which runs
-on the numpy backend only.
+A score object declares its fused kernel by the capability class attribute ``fused_kernel``
+of the protocol (:mod:`ridgetheory.protocol`): ``"empirical"`` (:class:`SmoothedEmpirical`,
+reads ``data``), ``"gmm"`` (:class:`GaussianMixture`, reads ``means``, ``variances``,
+``log_weights``) or ``"rf"`` (a random-feature score, reads ``Wx``, ``A_eff``,
+``activation``, ``parametrization`` and ``time_bias(t)``). The fused kernels are float64;
+any other score (``fused_kernel = None``, another dtype, or a plain callable
+``f(x (M, D), t (M,)) -> (M, D)``) is ``"generic"`` and runs on the numpy backend only.
+
+The enums :class:`ScoreKind`, :class:`Activation` and :class:`Parametrization` are the one
+statement of the integer codes: the numba kernels read them as constants and the CUDA source
+has them filled in (:func:`ridgetheory.simulate.kernels_cupy._fill`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._checks import RidgeTheoryError
-from ..densities import GaussianMixture, SmoothedEmpirical
 from ..protocol import AbstractScoreModel
 
-__all__ = ["KernelSpec", "classify", "RF_ATTRIBUTES", "KINDS"]
+__all__ = [
+    "ScoreKind",
+    "Activation",
+    "Parametrization",
+    "FUSED_KINDS",
+    "NEGLIGIBLE_BITS",
+    "negligible_log_weight",
+    "EmpiricalInputs",
+    "MixtureInputs",
+    "RandomFeatureInputs",
+    "KernelInputs",
+    "INPUT_TYPES",
+    "classify",
+    "kernel_inputs",
+]
 
-KINDS = {"empirical": 0, "gmm": 1, "rf": 2}
-RF_ATTRIBUTES = ("Wx", "offset", "A_eff", "activation", "parametrization", "process")
-_ACT = {"relu": 0, "tanh": 1, "sigmoid": 2}
-_PARAM = {"denoiser": 0, "score": 1}
-_EMPTY2 = np.zeros((1, 1))
-_EMPTY1 = np.zeros(1)
+
+class ScoreKind(IntEnum):
+    """The fused score kernels."""
+
+    EMPIRICAL = 0
+    MIXTURE = 1
+    RANDOM_FEATURES = 2
 
 
-@dataclass
-class KernelSpec:
-    """Arrays a fused kernel reads (float64, C-contiguous; unused ones are 1-element dummies).
+class Activation(IntEnum):
+    """Activations of the random-feature kernel (``RandomFeatureScore.activation``)."""
 
-    empirical: mat1 = data (n, D), mat2 = data.T (D, n), vec1 = |x_i|^2 (n,),
-    vec2 = [cut] (log-weight below the anchor under which a term is skipped).
-    gmm: mat1 = means (K, D), mat2 = a_t^2 v + h_t and mat3 its log on the grid (L + 1, K),
-    vec1 = [cut] (as for empirical), vec2 = log weights (K,).
-    rf: mat1 = Wx (p, D), mat2 = A_eff (D, p), mat3 = offset(t_l) on the grid (L + 1, p).
+    RELU = 0
+    TANH = 1
+    SIGMOID = 2
+
+
+class Parametrization(IntEnum):
+    """What the random-feature read-out is (``RandomFeatureScore.parametrization``)."""
+
+    DENOISER = 0
+    SCORE = 1
+
+
+#: ``fused_kernel`` capability -> kernel
+FUSED_KINDS = {"empirical": ScoreKind.EMPIRICAL, "gmm": ScoreKind.MIXTURE,
+               "rf": ScoreKind.RANDOM_FEATURES}
+
+#: terms whose weight is below ``2^-NEGLIGIBLE_BITS / n`` of the anchor's are skipped by the
+#: fused kernels: they cannot change a float64 sum
+NEGLIGIBLE_BITS = 60
+
+
+def negligible_log_weight(n: int) -> float:
+    """Log-weight relative to the anchor below which a term is skipped (n terms).
+
+    ``> -88`` for any ``n < 1e19``: well inside the domain of the kernels' ``exp``.
     """
-
-    kind: int
-    mat1: np.ndarray
-    mat2: np.ndarray = field(default_factory=lambda: _EMPTY2)
-    mat3: np.ndarray = field(default_factory=lambda: _EMPTY2)
-    vec1: np.ndarray = field(default_factory=lambda: _EMPTY1)
-    vec2: np.ndarray = field(default_factory=lambda: _EMPTY1)
-    act: int = 0
-    param: int = 0
+    return -NEGLIGIBLE_BITS * math.log(2.0) - math.log(n)
 
 
 def _c(x: Any) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(x, dtype=np.float64))
 
 
-def is_random_feature_score(obj: Any) -> bool:
-    """Duck-typed test for a random-feature score (see module docstring)."""
-    return all(hasattr(obj, name) for name in RF_ATTRIBUTES)
+@dataclass(frozen=True)
+class EmpiricalInputs:
+    """The exact score of :class:`SmoothedEmpirical` (float64, C-contiguous).
+
+    ``data`` (n, D), ``dataT`` its transpose (D, n), ``sqnorm`` = ``|x_i|^2`` (n,), ``cut``
+    the log-weight relative to the anchor below which a term is skipped.
+    """
+
+    kind: ClassVar[ScoreKind] = ScoreKind.EMPIRICAL
+    data: np.ndarray
+    dataT: np.ndarray
+    sqnorm: np.ndarray
+    cut: float
+
+    @classmethod
+    def placeholder(cls) -> EmpiricalInputs:
+        """1-element stand-ins (the kernels take every kind's inputs positionally)."""
+        return cls(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), 0.0)
+
+
+@dataclass(frozen=True)
+class MixtureInputs:
+    """The score of :class:`GaussianMixture` (float64, C-contiguous).
+
+    ``means`` (K, D), ``log_weights`` (K,), ``svar`` = ``a_t^2 v_c + h_t`` on the grid
+    (L + 1, K) and ``log_svar`` its log, ``cut`` as in :class:`EmpiricalInputs`.
+    """
+
+    kind: ClassVar[ScoreKind] = ScoreKind.MIXTURE
+    means: np.ndarray
+    log_weights: np.ndarray
+    svar: np.ndarray
+    log_svar: np.ndarray
+    cut: float
+
+    @classmethod
+    def placeholder(cls) -> MixtureInputs:
+        """1-element stand-ins (the kernels take every kind's inputs positionally)."""
+        return cls(np.zeros((1, 1)), np.zeros(1), np.ones((1, 1)), np.zeros((1, 1)), 0.0)
+
+
+@dataclass(frozen=True)
+class RandomFeatureInputs:
+    """A random-feature score ``A_eff act(Wx y + time_bias(t))`` (float64, C-contiguous).
+
+    ``Wx`` (p, D), ``A_eff`` (D, p), ``time_bias`` on the grid (L + 1, p).
+    """
+
+    kind: ClassVar[ScoreKind] = ScoreKind.RANDOM_FEATURES
+    Wx: np.ndarray
+    A_eff: np.ndarray
+    time_bias: np.ndarray
+    activation: Activation
+    parametrization: Parametrization
+
+    @classmethod
+    def placeholder(cls) -> RandomFeatureInputs:
+        """1-element stand-ins (the kernels take every kind's inputs positionally)."""
+        return cls(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), Activation.RELU,
+                   Parametrization.DENOISER)
+
+
+KernelInputs = EmpiricalInputs | MixtureInputs | RandomFeatureInputs
+
+#: the kernels' per-kind input groups, in the order the kernels take them
+INPUT_TYPES = (EmpiricalInputs, MixtureInputs, RandomFeatureInputs)
+
+_ACTIVATIONS = {"relu": Activation.RELU, "tanh": Activation.TANH,
+                "sigmoid": Activation.SIGMOID}
+_PARAMETRIZATIONS = {"denoiser": Parametrization.DENOISER, "score": Parametrization.SCORE}
 
 
 def classify(score: Any, where: str) -> tuple[str, Callable, Any, int | None]:
     """Return ``(kind, reference, process_or_None, dim_or_None)`` for a score object.
 
+    ``kind`` is the object's ``fused_kernel`` (float64 objects) or ``"generic"``;
     ``reference(x (M, D), t (M,)) -> (M, D)`` is the numpy statement of the score (the
-    object's own ``_score``).
+    object's own ``_score``, or the callable itself).
     """
-    if isinstance(score, (SmoothedEmpirical, GaussianMixture)):
-        kind = "empirical" if isinstance(score, SmoothedEmpirical) else "gmm"
-        if score.dtype != np.float64:
+    if isinstance(score, AbstractScoreModel):
+        kind = type(score).fused_kernel
+        if kind not in FUSED_KINDS or np.dtype(score.dtype) != np.float64:
             kind = "generic"  # the fused kernels are float64; float32 runs its own numpy path
-        return kind, score._score, score.process, score.dim
-    if is_random_feature_score(score):
-        ref = score._score if isinstance(score, AbstractScoreModel) else score.score
-        if score.activation not in _ACT or score.parametrization not in _PARAM:
+        if kind == "rf" and (score.activation not in _ACTIVATIONS
+                             or score.parametrization not in _PARAMETRIZATIONS):
             raise RidgeTheoryError(
                 f"`score` passed to {where} has activation {score.activation!r} and "
-                f"parametrization {score.parametrization!r}; expected one of {tuple(_ACT)} and "
-                f"one of {tuple(_PARAM)}."
+                f"parametrization {score.parametrization!r}; expected one of "
+                f"{tuple(_ACTIVATIONS)} and one of {tuple(_PARAMETRIZATIONS)}."
             )
-        dim = int(np.shape(score.Wx)[1])
-        return "rf", ref, score.process, dim
-    if isinstance(score, AbstractScoreModel):
-        return "generic", score._score, score.process, score.dim
+        return kind, score._score, score.process, score.dim
     if callable(score):
         return "generic", score, getattr(score, "process", None), getattr(score, "dim", None)
     raise RidgeTheoryError(
@@ -91,32 +186,33 @@ def classify(score: Any, where: str) -> tuple[str, Callable, Any, int | None]:
     )
 
 
-def kernel_spec(score: Any, kind: str, grid: np.ndarray) -> KernelSpec:
-    """Pack the arrays of a score object for the fused kernels."""
+def kernel_inputs(score: Any, kind: str, grid: np.ndarray) -> KernelInputs:
+    """The named inputs of the fused kernel ``kind`` (from :func:`classify`) on ``grid``."""
     if kind == "empirical":
         data = _c(score.data)
-        # exp(cut) * n < 2^-60: terms that far below the anchor are skipped by the kernels
-        # (cut > -88 for any n < 1e19, the domain of the numba kernel's exp)
-        cut = -60.0 * np.log(2.0) - np.log(data.shape[0])
-        return KernelSpec(0, data, mat2=_c(data.T), vec1=_c(np.einsum("nd,nd->n", data, data)),
-                          vec2=np.array([cut]))
+        return EmpiricalInputs(data=data, dataT=_c(data.T),
+                               sqnorm=_c(np.einsum("nd,nd->n", data, data)),
+                               cut=negligible_log_weight(data.shape[0]))
     if kind == "gmm":
         # a^2 v + h and its log per grid time, computed once as GaussianMixture._parts does
         a = score.process.alpha(grid)[:, None]
         svar = a**2 * score.variances[None, :] + score.process.h(grid)[:, None]
-        cut = -60.0 * np.log(2.0) - np.log(score.n_components)
-        return KernelSpec(1, _c(score.means), mat2=_c(svar), mat3=_c(np.log(svar)),
-                          vec1=np.array([cut]), vec2=_c(score.log_weights))
+        return MixtureInputs(means=_c(score.means), log_weights=_c(score.log_weights),
+                             svar=_c(svar), log_svar=_c(np.log(svar)),
+                             cut=negligible_log_weight(score.means.shape[0]))
+    if kind != "rf":
+        raise RidgeTheoryError(f"no fused kernel for score kind {kind!r}.")
     Wx, A = _c(score.Wx), _c(score.A_eff)
     p, D = Wx.shape
     if A.shape != (D, p):
         raise RidgeTheoryError(
             f"`score` has A_eff of shape {A.shape}; expected ({D}, {p}) to match Wx {Wx.shape}."
         )
-    off = _c(np.stack([np.asarray(score.offset(float(t)), dtype=np.float64) for t in grid]))
-    if off.shape != (grid.shape[0], p):
+    bias = _c(np.stack([np.asarray(score.time_bias(float(t)), dtype=np.float64) for t in grid]))
+    if bias.shape != (grid.shape[0], p):
         raise RidgeTheoryError(
-            f"`score.offset(t)` must return shape ({p},); got {off.shape[1:]}."
+            f"`score.time_bias(t)` must return shape ({p},); got {bias.shape[1:]}."
         )
-    return KernelSpec(2, Wx, mat2=A, mat3=off, act=_ACT[score.activation],
-                      param=_PARAM[score.parametrization])
+    return RandomFeatureInputs(Wx=Wx, A_eff=A, time_bias=bias,
+                               activation=_ACTIVATIONS[score.activation],
+                               parametrization=_PARAMETRIZATIONS[score.parametrization])
