@@ -18,7 +18,8 @@ import numpy as np
 from .._checks import RidgeTheoryError, check_array, check_int, check_scalar, check_seed
 from ..grids import check_grid
 from ..simulate.noise import normals
-from ._common import check_model, grid_coefficients
+from ..simulate.schemes import get_scheme
+from ._common import check_model
 
 __all__ = [
     "SlidePrediction",
@@ -137,7 +138,7 @@ def predict_slide(
         )
     seed = check_seed(seed, where)
     max_iter = check_int(max_iter, "max_iter", where, low=1)
-    co = grid_coefficients(density.process, g)
+    em = get_scheme("em", where).coefficients(density.process, g)
     M, D = y.shape
     traj = np.arange(M)
     pr = ridge.project(y, float(g[0]), tol=tol, max_iter=10 * max_iter)
@@ -152,10 +153,10 @@ def predict_slide(
         t = float(g[l])
         fr = ridge.frames(y, t)
         T = fr.tangent  # (M, D, d)
-        drift = -co["f"][l] * y + co["g2"][l] * np.asarray(model.score(y, t), dtype=np.float64)
-        step = co["dt"][l] * drift
-        if noise:
-            step = step + np.sqrt(co["g2"][l] * co["dt"][l]) * normals(seed, traj, l, D)
+        # the sampler's own Euler-Maruyama step, then only its tangential part is kept
+        s = np.asarray(model.score(y, t), dtype=np.float64)
+        xi = normals(seed, traj, l, D) if noise else 0.0
+        step = em.step(l, y, s, xi) - y
         step_T = np.einsum("mdk,mek,me->md", T, T, step)
         und = np.asarray(fr.undetermined)
         step_T[und] = 0.0

@@ -38,8 +38,9 @@ class Runner(ABC):
 
     def __init__(self, plan: RunPlan):
         self.plan = plan
-        #: per-step scheme coefficients (L, 7): A0, A1, B0 .. B4
-        self.table = np.ascontiguousarray(plan.scheme.coefficients(plan.process, plan.grid).table)
+        #: per-step scheme coefficients, and their (L, 7) table A0, A1, B0 .. B4 for kernels
+        self.coefficients = plan.scheme.coefficients(plan.process, plan.grid)
+        self.table = np.ascontiguousarray(self.coefficients.table)
 
     @abstractmethod
     def start(self, c0: int, Y: np.ndarray) -> None:

@@ -26,19 +26,19 @@ class NumpyRunner(Runner):
         plan, Y = self.plan, self.Y
         grid, scheme, reference = plan.grid, plan.scheme, plan.reference
         m, D = Y.shape
-        A0, A1, B0, B1, B2, B3, B4 = self.table.T
+        co = self.coefficients
         for l in range(l0, l1):
             t = np.full(m, grid[l])
             s1 = _call(reference, Y, t)
             if scheme.stages == 2:
-                u = A0[l] * Y + A1[l] * s1
+                u = co.stage_point(l, Y, s1)
                 s2 = _call(reference, u, np.full(m, grid[l + 1]))
-                Y[...] = B0[l] * Y + B1[l] * s1 + B2[l] * u + B3[l] * s2
+                Y[...] = co.step(l, Y, s1, u=u, s2=s2)
             elif scheme.stochastic:
                 xi = normals_from_keys(self.keys, l, D) if self.noise is None else self.noise[l]
-                Y[...] = B0[l] * Y + B1[l] * s1 + B4[l] * xi
+                Y[...] = co.step(l, Y, s1, xi)
             else:
-                Y[...] = B0[l] * Y + B1[l] * s1
+                Y[...] = co.step(l, Y, s1)
 
     def result(self):
         return self.Y

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,23 @@ class Coefficients:
     B2: np.ndarray
     B3: np.ndarray
     B4: np.ndarray
+
+    # The update of one step, stated once for numpy callers (the numpy runner, the slide
+    # prediction); the numba and CUDA kernels restate it on the same table.
+    def stage_point(self, l: int, y: np.ndarray, s1: np.ndarray) -> np.ndarray:
+        """``u = A0 y + A1 s(y, t_l)``: the second stage point of a two-stage scheme."""
+        return self.A0[l] * y + self.A1[l] * s1
+
+    def step(self, l: int, y: np.ndarray, s1: np.ndarray, xi: Any = 0.0,
+             u: Any = 0.0, s2: Any = 0.0) -> np.ndarray:
+        """``y'`` of step ``l``: ``B0 y + B1 s1 + B2 u + B3 s2 + B4 xi`` (terms whose
+        coefficients are zero for the scheme may be left at 0)."""
+        out = self.B0[l] * y + self.B1[l] * s1
+        if self.B2[l] != 0.0 or self.B3[l] != 0.0:
+            out = out + self.B2[l] * u + self.B3[l] * s2
+        if self.B4[l] != 0.0:
+            out = out + self.B4[l] * xi
+        return out
 
     @property
     def table(self) -> np.ndarray:
