@@ -20,8 +20,13 @@ covariance survive (``S = W S_dir``). Offsets are accumulated unscaled, ``u = su
 x_k)``; the finishing steps apply ``a_t``: ``m - x = (a x_k - x) + W a u / tot``.
 
 Every function here is compiled on first use and cached; importing the module compiles
-nothing. Tested against the numpy references in ``tests/test_simulate*.py``,
-``tests/test_ridge.py`` and ``tests/test_gaussian_moments.py``.
+nothing. :func:`logits`, :func:`top_two`, :func:`offanchor_weights`,
+:func:`anchored_mean_shift`, :func:`anchored_covariance` and :func:`empirical_weights` are
+``inline="always"``: numba inlines them into each caller (so they take the caller's
+fast-math flags), because a call that is not inlined increfs and decrefs the arrays it is
+passed, which dominates a kernel over a handful of training points. Tested against the
+numpy references in ``tests/test_simulate*.py``, ``tests/test_ridge.py`` and
+``tests/test_gaussian_moments.py``.
 """
 
 from __future__ import annotations
@@ -136,7 +141,7 @@ def exp_nonpos_array(z, out):
 # -- anchored softmax of a smoothed empirical density -------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def logits(x, ca, cb, dataT, sqnorm, lg):
     """``lg_j = ca <x, x_j> - cb |x_j|^2`` over the transposed data ``dataT`` (D, n).
 
@@ -159,7 +164,7 @@ def logits(x, ca, cb, dataT, sqnorm, lg):
             lg[j] += xc * dataT[c, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def top_two(lg):
     """``(best, second, k)``: the largest entry, the largest over the other indices, argmax.
 
@@ -180,7 +185,7 @@ def top_two(lg):
     return best, top2, k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def offanchor_weights(lg, best, top2, k, cut):
     """In place: ``lg_j -> e_j = exp(lg_j - top2)`` for ``j != k``, ``e_k = 0``.
 
@@ -229,7 +234,7 @@ def anchored_mass(tot, best, top2):
     return 0.0, -np.inf
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def anchored_mean_shift(x, a, data, k, u, tot, W, off):
     """``off = m - x = (a x_k - x) + W ubar`` with ``ubar = a u / tot``; ``u`` becomes ``ubar``.
 
@@ -242,7 +247,7 @@ def anchored_mean_shift(x, a, data, k, u, tot, W, off):
         off[c] = (a * data[k, c] - x[c]) + W * ubar
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def anchored_covariance(S, ubar, tot, a, W):
     """In place: ``S = sum_j e_j (x_j - x_k)(x_j - x_k)^T`` becomes the direction part
     ``S_dir = a^2 S / tot - W ubar ubar^T`` of the posterior covariance ``S = W S_dir``
@@ -261,7 +266,7 @@ def anchored_covariance(S, ubar, tot, a, W):
             S[q, p] = v
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def empirical_weights(x, a, h, dataT, sqnorm, cut, lg):
     """Logits, anchor scan and off-anchor weights into ``lg``; returns ``(best, top2, k)``."""
     logits(x, a / h, 0.5 * a * a / h, dataT, sqnorm, lg)

@@ -311,18 +311,18 @@ def _normal_step(off, V, n_normal, step):
 
 
 @nb.njit(cache=True, nogil=True)
-def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, u, off, S, A, w, V, step, warm, Z,
-              EZ):
+def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step, warm, Z, EZ):
     """One evaluation: offset, frames, normal step.
 
     Returns ``(|P_N off|, scale of S_dir, log W)``; ``w, V`` hold the eigenpairs of ``S_dir``.
+    ``step`` is the moments' (D,) scratch before it receives the step.
     """
     D = x.shape[0]
     need_frames = n_normal < D
     if D == 2:
-        logW = _moments2(x, a, h, data, dataT, sqnorm, lg, u, off, S, need_frames)
+        logW = _moments2(x, a, h, data, dataT, sqnorm, lg, step, off, S, need_frames)
     else:
-        logW = _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, need_frames, Z, EZ)
+        logW = _moments(x, a, h, data, dataT, sqnorm, lg, step, off, S, need_frames, Z, EZ)
     if need_frames:
         scale = jacobi_eigh(S, A, w, V, warm)
         r = _normal_step(off, V, n_normal, step)
@@ -352,7 +352,6 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
     for b in nb.prange(nblk):
         # one workspace per block of points, not per point
         lg = np.empty(n)  # logits, then weights
-        u = np.empty(D)
         xi = np.empty(D)
         off = np.empty(D)
         S = np.empty((D, D))
@@ -370,13 +369,13 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
         EZ = np.empty((SBLOCK, D))
         for i in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
             _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
-                         newton, iters, status, res, lam, logw, offs, lg, u, xi, off, S, A, w, V,
+                         newton, iters, status, res, lam, logw, offs, lg, xi, off, S, A, w, V,
                          step, xt, off2, S2, w2, V2, step2, Z, EZ)
 
 
 @nb.njit(cache=True, nogil=True)
 def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton, iters,
-                 status, res, lam, logw, offs, lg, u, xi, off, S, A, w, V, step, xt, off2, S2, w2,
+                 status, res, lam, logw, offs, lg, xi, off, S, A, w, V, step, xt, off2, S2, w2,
                  V2, step2, Z, EZ):
     """The SCMS / Newton loop of one point (see :func:`project_kernel`)."""
     D = x.shape[1]
@@ -384,8 +383,8 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
         xi[c] = x[i, c]
     ai = a[i]
     hi = h[i]
-    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, u, off, S, A, w, V,
-                             step, False, Z, EZ)
+    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step,
+                             False, Z, EZ)
     st = RUNNING
     it = 0
     while True:
@@ -418,7 +417,7 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
                 for c in range(D):
                     for q in range(D):
                         V2[c, q] = V[c, q]
-                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal, lg, u, off2,
+                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal, lg, off2,
                                             S2, A, w2, V2, step2, scale > 0.0, Z, EZ)
                 if r2 < r:
                     took_newton = True
@@ -435,10 +434,10 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
         if not took_newton:
             for c in range(D):
                 xi[c] += step[c]
-            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, u, off, S, A, w,
-                                     V, step, scale > 0.0, Z, EZ)
+            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V,
+                                     step, scale > 0.0, Z, EZ)
     if n_normal == D:  # modes: frames were not needed in the loop, curvature is
-        lw = _moments(xi, ai, hi, data, dataT, sqnorm, lg, u, off, S, True, Z, EZ)
+        lw = _moments(xi, ai, hi, data, dataT, sqnorm, lg, step, off, S, True, Z, EZ)
         jacobi_eigh(S, A, w, V)
     for c in range(D):
         x[i, c] = xi[c]
