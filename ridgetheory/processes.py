@@ -85,22 +85,20 @@ class AbstractProcess(ABC):
 
     def reverse_drift(self, x: Any, t: Any, score: Any) -> np.ndarray:
         """Reverse-SDE drift on the backward clock, ``-f x + g^2 score``."""
-        where = f"{type(self).__name__}.reverse_drift"
-        x = check_array(x, "x", where, ndim=(1, 2))
-        s = check_array(score, "score", where, ndim=(1, 2))
-        _same_shape(x, s, "score", where)
-        return _times_rows(-self.drift_coefficient(t), x) + _times_rows(
-            self.diffusion_squared(t), s
-        )
+        return self._backward_drift(x, t, score, 1.0, "reverse_drift")
 
     def probability_flow_drift(self, x: Any, t: Any, score: Any) -> np.ndarray:
         """Probability-flow ODE drift on the backward clock, ``-f x + (g^2/2) score``."""
-        where = f"{type(self).__name__}.probability_flow_drift"
+        return self._backward_drift(x, t, score, 0.5, "probability_flow_drift")
+
+    def _backward_drift(self, x: Any, t: Any, score: Any, c: float, name: str) -> np.ndarray:
+        """``-f x + c g^2 score``, the two backward-clock drifts (checked input)."""
+        where = f"{type(self).__name__}.{name}"
         x = check_array(x, "x", where, ndim=(1, 2))
         s = check_array(score, "score", where, ndim=(1, 2))
         _same_shape(x, s, "score", where)
         return _times_rows(-self.drift_coefficient(t), x) + _times_rows(
-            0.5 * self.diffusion_squared(t), s
+            c * self.diffusion_squared(t), s
         )
 
     def sigma(self, t: Any) -> np.ndarray:

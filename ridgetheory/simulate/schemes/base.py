@@ -102,6 +102,18 @@ def _zeros(grid: np.ndarray) -> np.ndarray:
     return np.zeros(grid.shape[0] - 1)
 
 
+def euler_coefficients(process: AbstractProcess, grid: np.ndarray, score_weight: float,
+                       noise: bool) -> Coefficients:
+    """Explicit Euler on ``dy/ds = -f y + c g^2 s`` (+ ``g dB`` with ``noise``), f and g^2 at
+    ``t_l``: ``c = 1`` is Euler-Maruyama for the reverse SDE, ``c = 1/2`` Euler for the
+    probability-flow ODE."""
+    t, dt = grid[:-1], grid[:-1] - grid[1:]
+    f, g2 = process.drift_coefficient(t), process.diffusion_squared(t)
+    z = _zeros(grid)
+    B4 = np.sqrt(g2 * dt) if noise else z
+    return Coefficients(z, z, 1.0 - f * dt, score_weight * g2 * dt, z, z, B4)
+
+
 SCHEMES: dict[str, AbstractScheme] = {}
 
 

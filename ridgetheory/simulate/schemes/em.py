@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .base import AbstractScheme, Coefficients, _zeros, register_scheme
+from .base import AbstractScheme, euler_coefficients, register_scheme
 
 
 class EulerMaruyama(AbstractScheme):
@@ -19,10 +17,7 @@ class EulerMaruyama(AbstractScheme):
     stochastic = True
 
     def coefficients(self, process, grid):
-        t, dt = grid[:-1], grid[:-1] - grid[1:]
-        f, g2 = process.drift_coefficient(t), process.diffusion_squared(t)
-        z = _zeros(grid)
-        return Coefficients(z, z, 1.0 - f * dt, g2 * dt, z, z, np.sqrt(g2 * dt))
+        return euler_coefficients(process, grid, 1.0, noise=True)
 
 
 register_scheme(EulerMaruyama())

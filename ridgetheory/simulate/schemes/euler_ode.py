@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import AbstractScheme, Coefficients, _zeros, register_scheme
+from .base import AbstractScheme, euler_coefficients, register_scheme
 
 
 class EulerODE(AbstractScheme):
@@ -13,10 +13,7 @@ class EulerODE(AbstractScheme):
     stochastic = False
 
     def coefficients(self, process, grid):
-        t, dt = grid[:-1], grid[:-1] - grid[1:]
-        f, g2 = process.drift_coefficient(t), process.diffusion_squared(t)
-        z = _zeros(grid)
-        return Coefficients(z, z, 1.0 - f * dt, 0.5 * g2 * dt, z, z, z)
+        return euler_coefficients(process, grid, 0.5, noise=False)
 
 
 register_scheme(EulerODE())
