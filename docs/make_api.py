@@ -22,6 +22,8 @@ SECTIONS = [
 
 
 def first_line(obj) -> str:
+    if isinstance(obj, (dict, tuple)):  # a table: its names (a builtin's docstring says nothing)
+        return f"{type(obj).__name__} of {', '.join(repr(k) for k in obj)}"
     doc = inspect.getdoc(obj) or ""
     return doc.strip().split("\n")[0] if doc else ""
 

@@ -16,7 +16,7 @@ logit, the off-anchor weights are formed relative to ``l2``: ``e_j = exp(l_j - l
 ``j != k`` (``e_k = 0``), ``tot = sum e_j >= 1`` whenever a term is kept, and
 ``W = 1 - g_k = rest / (1 + rest)`` with ``rest = exp(l2 - l_k) tot``. The normalised weights
 ``q_j = e_j / tot`` stay exact where ``W`` underflows, so the directions of the posterior
-covariance survive (``S = W S_dir``). Offsets are accumulated unscaled, ``u = sum e_j (x_j -
+covariance survive (``S = W S_dir``). Mean shifts are accumulated unscaled, ``u = sum e_j (x_j -
 x_k)``; the finishing steps apply ``a_t``: ``m - x = (a x_k - x) + W a u / tot``.
 
 Every function here is compiled on first use and cached; importing the module compiles

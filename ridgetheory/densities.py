@@ -75,6 +75,7 @@ class SmoothedEmpirical(AbstractDensity):
     """
 
     fused_kernel = "empirical"
+    kernel_maths = ("_logits", "_ah")
 
     def __init__(
         self,
@@ -198,6 +199,7 @@ class GaussianMixture(AbstractDensity):
     """
 
     fused_kernel = "gmm"
+    kernel_maths = ("_parts", "_within", "_svar")
 
     def __init__(
         self,
@@ -257,10 +259,20 @@ class GaussianMixture(AbstractDensity):
     def __repr__(self) -> str:
         return f"GaussianMixture(K={self.n_components}, D={self.dim}, process={self.process!r})"
 
+    def smoothed_variances(self, t: Any) -> np.ndarray:
+        """Component variances of ``p_t``, ``a_t^2 v_j + h_t``: shape (L, K) for times (L,)."""
+        tt = check_array(t, "t", "GaussianMixture.smoothed_variances", ndim=1)
+        a = self.process.alpha(tt).astype(self.dtype)
+        h = self.process.h(tt).astype(self.dtype)
+        return self._svar(a, h)
+
+    def _svar(self, a, h):
+        return (a**2)[:, None] * self.variances[None, :] + h[:, None]
+
     def _parts(self, x, t):
         a = self.process.alpha(t).astype(self.dtype)
         h = self.process.h(t).astype(self.dtype)
-        s = (a**2)[:, None] * self.variances[None, :] + h[:, None]  # (M, K)
+        s = self._svar(a, h)  # (M, K)
         diff = x[:, None, :] - a[:, None, None] * self.means[None, :, :]  # (M, K, D)
         sq = np.einsum("mkd,mkd->mk", diff, diff)
         logits = self.log_weights[None, :] - 0.5 * sq / s - 0.5 * self.dim * np.log(s)

@@ -211,6 +211,7 @@ def error_profile(
         tau_arr = _check_taus(tau, where)
         taus = tau_arr if np.ndim(tau) else None
         fit = model_or_fit
+        W0 = fit._init(init, where)  # checked once, before any time is evaluated
         nt = tau_arr.shape[0]
     else:
         nt = 1
@@ -242,7 +243,7 @@ def error_profile(
             continue
         VN, x, tv, m = VN[good], x[good], tv[good], m[good]
         if is_fit:
-            dec = fit.decompose(tau_arr, x, tv, init, target=m)
+            dec = fit.decompose(tau_arr, x, tv, W0, target=m)
             bias, opt, res = dec.bias, dec.optimization, dec.residue
             total = bias[None] + opt + res[None]
             for name, v in (("bias", bias[None]), ("optimization", opt), ("residue", res[None])):

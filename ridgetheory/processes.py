@@ -133,8 +133,8 @@ class AbstractProcess(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def check_process(process: Any, where: str, *, default: AbstractProcess | None = None,
-                  name: str = "process") -> AbstractProcess:
+def check_process(process: Any, where: str, *,
+                  default: AbstractProcess | None = None) -> AbstractProcess:
     """The one check of a ``process`` argument: an :class:`AbstractProcess` instance.
 
     ``None`` gives ``default`` when one is given (e.g. ``OU()``) and is an error otherwise.
@@ -143,7 +143,7 @@ def check_process(process: Any, where: str, *, default: AbstractProcess | None =
         return default
     if not isinstance(process, AbstractProcess):
         raise RidgeTheoryError(
-            f"`{name}` passed to {where} must be a forward process such as rt.OU(); "
+            f"`process` passed to {where} must be a forward process such as rt.OU(); "
             f"got {type(process).__name__}."
         )
     return process

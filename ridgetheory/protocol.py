@@ -33,8 +33,10 @@ Capability markers are class attributes, not string flags or type tests:
   ``None``. Fast paths dispatch on it (for float64 objects). A subclass that overrides
   ``_score``, ``_denoiser``, ``_mean_shift``, ``_posterior_covariance`` or
   ``_posterior_covariance_parts`` loses it automatically unless it restates
-  ``fused_kernel`` in its own class body; a subclass that changes nothing of the maths (a
-  new ``__repr__``, helpers) keeps the fast path.
+  ``fused_kernel`` in its own class body (so does one that overrides a helper listed in
+  the declaring class's ``kernel_maths``, or inherits such an override from a mixin); a
+  subclass that changes nothing of the maths (a new ``__repr__``, helpers) keeps the fast
+  path.
 """
 
 from __future__ import annotations
@@ -74,10 +76,18 @@ class AbstractScoreModel(ABC):
     has_posterior_covariance: bool = False
     fused_kernel: ClassVar[str | None] = None
 
+    #: further methods a class's fused kernel restates (its private helpers of the maths)
+    kernel_maths: ClassVar[tuple[str, ...]] = ()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # a subclass that restates the maths no longer matches the fused kernel's formulas
-        if "fused_kernel" not in cls.__dict__ and any(k in cls.__dict__ for k in KERNEL_HOOKS):
+        # a subclass whose maths differs from the class that declared the kernel (an override
+        # in its own body or from a mixin earlier in the MRO) no longer matches the kernel
+        if "fused_kernel" in cls.__dict__ or cls.fused_kernel is None:
+            return
+        owner = next(c for c in cls.__mro__ if "fused_kernel" in c.__dict__)
+        names = KERNEL_HOOKS + tuple(owner.__dict__.get("kernel_maths", ()))
+        if any(getattr(cls, k, None) is not getattr(owner, k, None) for k in names):
             cls.fused_kernel = None
 
     # -- input normalisation -------------------------------------------------------------
@@ -130,6 +140,10 @@ class AbstractScoreModel(ABC):
 
     # -- defaults by Tweedie's identity --------------------------------------------------
     def _mean_shift(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        # from whichever hook the class states: h s keeps accuracy where m - x would cancel
+        if type(self)._score is not AbstractScoreModel._score:
+            h = self.process.h(t).astype(x.dtype)
+            return h[:, None] * self._score(x, t)
         return self._denoiser(x, t) - x
 
     def _score(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -153,9 +167,10 @@ class AbstractDensity(AbstractScoreModel):
     """A smoothed data density ``p_t``: the score protocol plus ``log_prob`` and curvature.
 
     Subclasses implement ``_log_prob``, ``_denoiser`` (or ``_score``) and
-    ``_posterior_covariance``; the Hessian then follows from the second-order Tweedie
-    identity ``H = (S - h I) / h^2`` with ``S = Cov[a_t X_0 | X_t = x]`` (theory.md
-    section 1), so there is one statement of it for every density.
+    ``_posterior_covariance`` (or ``_posterior_covariance_parts``: each derives the other);
+    the Hessian then follows from the second-order Tweedie identity ``H = (S - h I) / h^2``
+    with ``S = Cov[a_t X_0 | X_t = x]`` (theory.md section 1), so there is one statement of
+    it for every density.
     """
 
     has_exact_hessian = True

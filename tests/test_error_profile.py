@@ -119,3 +119,12 @@ def test_plot_helper(tmp_path):
     ax = prof.plot()
     assert ax.get_xscale() == "log" and len(ax.lines) == 2
     ax.figure.savefig(tmp_path / "p.png")
+
+
+def test_bad_init_is_named_by_error_profile_before_any_time_is_evaluated():
+    model = rt.RandomFeatureModel(20, K=2, T=5.0, dim=2, seed=0)
+    fit = model.fit(np.array([[-3.0, 0.0], [3.0, 0.0]]), time_nodes=9, t0=0.01,
+                    quadrature="gauss-hermite")
+    with pytest.raises(rt.RidgeTheoryError, match="`init` passed to error_profile"):
+        rt.error_profile(fit, None, 1, [0.5], init=np.zeros((3, 3)), n_samples=10)
+

@@ -160,6 +160,25 @@ def test_fused_kernel_capability_follows_the_maths():
 
     assert _Declared.fused_kernel == "empirical"
 
+    class _TiltMixin:
+        def _score(self, x, t):
+            return rt.SmoothedEmpirical._score(self, x, t) + 0.5
+
+    class _Mixed(_TiltMixin, rt.SmoothedEmpirical):  # the override comes from the MRO
+        pass
+
+    class _NewLogits(rt.SmoothedEmpirical):  # a helper the kernel restates
+        def _logits(self, x, a, h):
+            return super()._logits(x, a, h) * 0.5
+
+    class _NewParts(rt.GaussianMixture):
+        def _svar(self, a, h):
+            return super()._svar(a, h) * 2.0
+
+    assert _Mixed.fused_kernel is None
+    assert _NewLogits.fused_kernel is None
+    assert _NewParts.fused_kernel is None
+
 
 def test_subclass_keeps_the_fast_ridge_path():
     x0 = np.random.default_rng(5).normal(size=(20, 2))

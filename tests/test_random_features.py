@@ -221,6 +221,25 @@ def test_decompose_sums_to_error(par):
     assert one.optimization.shape == (3, 2) and one.bias.shape == (2,)
     with pytest.raises(rt.RidgeTheoryError, match="`tau` passed to RandomFeatureFit.decompose"):
         fit.decompose(np.array([[0.1]]), x, t)
+    with pytest.raises(rt.RidgeTheoryError, match="`target` passed to RandomFeatureFit"):
+        fit.decompose(0.3, x, t, target=np.zeros((3, 2)))
+    # a given target is used as m: the bias moves by exactly the change of target
+    shifted = fit.decompose(0.3, x, t, W0, target=dens.denoiser(x, t) + 1.0)
+    np.testing.assert_allclose(shifted.bias, fit.decompose(0.3, x, t, W0).bias - 1.0,
+                               atol=1e-12)
+
+
+def test_decompose_checks_the_horizon_and_the_old_offset_name_warns():
+    vp = rt.VPLinear()
+    fit = rt.RandomFeatureModel(20, K=2, T=1.0, dim=2, seed=0).fit(
+        DATA3, vp, time_nodes=9, quadrature="gauss-hermite", t0=0.01)
+    with pytest.raises(rt.RidgeTheoryError, match="`t` passed to RandomFeatureFit.decompose"):
+        fit.decompose(0.1, np.zeros((2, 2)), 1.5)
+    sm = fit.at(np.inf)
+    with pytest.warns(DeprecationWarning, match="time_bias"):
+        np.testing.assert_array_equal(sm.offset(0.3), sm.time_bias(0.3))
+    with pytest.warns(DeprecationWarning, match="time_bias"):
+        np.testing.assert_array_equal(fit.model.offset(0.3), fit.model.time_bias(0.3))
 
 
 def test_more_features_reduce_bias():

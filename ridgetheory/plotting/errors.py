@@ -99,7 +99,6 @@ def error_vs_tau_figure(
     tiny = np.finfo(np.float64).tiny
     tplot = np.where(np.isinf(tau_arr), np.nan, tau_arr)  # inf cannot be drawn
     axes[0].loglog(tplot, np.maximum(ET, tiny), "C1o-", label=lab_t)
-    tplot = np.where(np.isinf(tau_arr), np.nan, tau_arr)  # inf cannot be drawn
     axes[0].loglog(tplot, np.maximum(EN, tiny), "C0o-", label=lab_n)
     axes[0].set_xlabel(r"training time $\tau$")
     axes[0].set_ylabel(r"$\int E(t)\,dt$ (denoiser units)")

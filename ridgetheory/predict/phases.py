@@ -48,7 +48,7 @@ def rates(density: Any, ridge: Any, feet: np.ndarray, t: float) -> tuple[np.ndar
     """
     d = ridge.d
     if d < 1:
-        raise RidgeTheoryError("`ridge` passed to rates must have dim >= 1 (a tangent rate).")
+        raise RidgeTheoryError("`ridge` passed to rates must have d >= 1 (a tangent rate).")
     proc = density.process
     f, g2 = float(proc.drift_coefficient(t)), float(proc.diffusion_squared(t))
     lam = np.asarray(ridge.frames(feet, t).eigenvalues)

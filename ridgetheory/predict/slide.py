@@ -155,7 +155,7 @@ def predict_slide(
         T = fr.tangent  # (M, D, d)
         # the sampler's own Euler-Maruyama step, then only its tangential part is kept
         s = np.asarray(model.score(y, t), dtype=np.float64)
-        xi = normals(seed, traj, l, D) if noise else 0.0
+        xi = normals(seed, traj, l, D) if noise else None
         step = em.step(l, y, s, xi) - y
         step_T = np.einsum("mdk,mek,me->md", T, T, step)
         und = np.asarray(fr.undetermined)

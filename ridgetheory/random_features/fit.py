@@ -9,6 +9,7 @@ evaluated through ``eigh`` of the symmetrized ``U``. Gradient descent on ``L`` w
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,7 @@ class RandomFeatureScore(AbstractScoreModel):
     """
 
     fused_kernel = "rf"
+    kernel_maths = ("_f",)
 
     def __init__(self, model: RandomFeatureModel, A_eff: np.ndarray, process: AbstractProcess,
                  tau: float = float("nan")):
@@ -109,6 +111,12 @@ class RandomFeatureScore(AbstractScoreModel):
 
     def time_bias(self, t: Any) -> np.ndarray:
         """``W_tau phi(t) + b``: shape (p,) for scalar t, (L, p) for t of shape (L,), float64."""
+        return self._model.time_bias(t)
+
+    def offset(self, t: Any) -> np.ndarray:
+        """Deprecated alias of :meth:`time_bias` (removed in the next release)."""
+        warnings.warn("RandomFeatureScore.offset is deprecated; use time_bias",
+                      DeprecationWarning, stacklevel=2)
         return self._model.time_bias(t)
 
     def features(self, x: Any, t: Any) -> np.ndarray:
@@ -138,9 +146,10 @@ class RandomFeatureScore(AbstractScoreModel):
 
 @dataclass
 class Decomposition:
-    """``m_tau - m = bias + optimization + residue`` at M points, each (M, D), denoiser units.
+    """``m_tau - m = bias + optimization + residue`` at M points, denoiser units.
 
-    Divide by ``h_t`` for score units.
+    ``bias`` and ``residue`` are (M, D); ``optimization`` is (M, D), or (n_tau, M, D) when
+    several tau were asked for (``total`` then broadcasts). Divide by ``h_t`` for score units.
     """
 
     bias: np.ndarray
@@ -149,7 +158,7 @@ class Decomposition:
 
     @property
     def total(self) -> np.ndarray:
-        """``m_tau - m``, shape (M, D)."""
+        """``m_tau - m``, shape (M, D) (or (n_tau, M, D))."""
         return self.bias + self.optimization + self.residue
 
 
@@ -446,6 +455,10 @@ class RandomFeatureFit:
         W0 = self._init(init, where)
         xx, single = check_points(x, "x", where, self.dim)
         tt = check_times(t, "t", where, xx.shape[0], single)
+        if np.any(tt > self.process.t_max):
+            raise RidgeTheoryError(
+                f"`t` passed to {where} must be <= {self.process.t_max} for {self.process!r}; "
+                f"got {float(tt.max())}.")
         if target is None:
             m_true = self.density._denoiser(xx, tt)
         else:

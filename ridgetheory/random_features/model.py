@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -132,6 +133,12 @@ class RandomFeatureModel:
         tt = check_array(t, "t", f"{type(self).__name__}.time_bias", ndim=(0, 1))
         out = self._time_bias(np.atleast_1d(tt))
         return out[0] if tt.ndim == 0 else out
+
+    def offset(self, t: Any) -> np.ndarray:
+        """Deprecated alias of :meth:`time_bias` (removed in the next release)."""
+        warnings.warn("RandomFeatureModel.offset is deprecated; use time_bias",
+                      DeprecationWarning, stacklevel=2)
+        return self.time_bias(t)
 
     def _features(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         u = x @ self.Wx.T

@@ -3,7 +3,7 @@
 Thin, allocation-light re-statements of the numpy reference in :mod:`.projection`: one
 point per ``prange`` iteration runs its own SCMS (or Newton) loop to convergence, so there is
 no per-iteration Python overhead and each point is its own active set. Every formula here is
-the anchored one of theory.md section 2 (weights, offset ``m - x`` and posterior covariance
+the anchored one of theory.md section 2 (weights, mean shift ``m - x`` and posterior covariance
 ``S`` relative to the heaviest training point), built from the blocks of
 :mod:`ridgetheory._numba_maths` that the sampler's exact-score kernel shares; only the
 accumulation of ``S`` is specific to this module. Eigenvectors of ``S`` come from a cyclic
@@ -206,7 +206,7 @@ def _flush(S, Z, EZ):
 
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
 def _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S, Z, EZ):
-    """Anchored offset ``m - x`` into ``off`` and the direction part of ``S`` into ``S``.
+    """Anchored mean shift ``m - x`` into ``off`` and the direction part of ``S`` into ``S``.
 
     ``S = W S_dir`` with ``W = 1 - g_k`` the weight off the anchor; ``S_dir`` is formed from
     the off-anchor weights normalised in the log domain, so its eigenvectors survive where
@@ -311,7 +311,7 @@ def _normal_step(off, V, n_normal, step):
 
 @nb.njit(cache=True, nogil=True)
 def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step, warm, Z, EZ):
-    """One evaluation: offset, frames, normal step.
+    """One evaluation: mean shift, frames, normal step.
 
     Returns ``(|P_N off|, scale of S_dir, log W)``; ``w, V`` hold the eigenpairs of ``S_dir``.
     ``step`` is the moments' (D,) scratch before it receives the step.
@@ -445,7 +445,7 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
     logw[i] = lw
     status[i] = st
     res[i] = r
-    # offsets of the start point, split with the frame at the returned point
+    # displacement of the start point, split with the frame at the returned point
     for c in range(D):
         off2[c] = start[i, c] - xi[c]
     nrm = 0.0

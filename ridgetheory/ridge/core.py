@@ -78,7 +78,9 @@ class Ridge:
                     f"got d={d!r} and dim={dim!r}.")
             warnings.warn("Ridge(dim=...) is deprecated; use Ridge(density, d)",
                           DeprecationWarning, stacklevel=2)
-            d = dim
+            d, d_name = dim, "dim"
+        else:
+            d_name = "d"
         if d is None:
             raise RidgeTheoryError(f"`d` passed to {where} is required (the ridge dimension).")
         if not (callable(getattr(density, "score", None)) and hasattr(density, "dim")
@@ -91,7 +93,7 @@ class Ridge:
             )
         self.density = density
         self.D = int(density.dim)
-        self.d = check_int(d, "d", where, low=0, high=self.D - 1)
+        self.d = check_int(d, d_name, where, low=0, high=self.D - 1)
         self.gap_rtol = check_scalar(gap_rtol, "gap_rtol", where, low=0.0)
         self.gap_atol = check_scalar(gap_atol, "gap_atol", where, low=0.0)
         check_choice(backend, "backend", where, ("auto", "numpy", "numba"))

@@ -220,7 +220,13 @@ def run(Y, traj0, l0, l1, coef, a, h, kind, emp, mix, rf, skey, stochastic,
     trajectory ``traj0 + m`` of the run (its noise). ``emp``, ``mix``, ``rf``: every kind's
     input tuple (placeholders for the kinds not run)."""
     M, D = Y.shape
-    nbuf = max(emp[0].shape[0], mix[0].shape[0], rf[0].shape[0], 1)
+    # sized by the kind that runs: the empirical scans read the whole buffer
+    if kind == _EMPIRICAL:
+        nbuf = emp[0].shape[0]
+    elif kind == _MIXTURE:
+        nbuf = mix[0].shape[0]
+    else:
+        nbuf = rf[0].shape[0]
     nblk = (M + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblk):
         m0 = blk * BLOCK

@@ -194,9 +194,7 @@ def kernel_inputs(score: Any, kind: str, grid: np.ndarray) -> KernelInputs:
                                sqnorm=_c(np.einsum("nd,nd->n", data, data)),
                                cut=negligible_log_weight(data.shape[0]))
     if kind == "gmm":
-        # a^2 v + h and its log per grid time, computed once as GaussianMixture._parts does
-        a = score.process.alpha(grid)[:, None]
-        svar = a**2 * score.variances[None, :] + score.process.h(grid)[:, None]
+        svar = score.smoothed_variances(grid)  # a^2 v + h per grid time, the density's own
         return MixtureInputs(means=_c(score.means), log_weights=_c(score.log_weights),
                              svar=_c(svar), log_svar=_c(np.log(svar)),
                              cut=negligible_log_weight(score.means.shape[0]))

@@ -50,16 +50,16 @@ class Coefficients:
         """``u = A0 y + A1 s(y, t_l)``: the second stage point of a two-stage scheme."""
         return self.A0[l] * y + self.A1[l] * s1
 
-    def step(self, l: int, y: np.ndarray, s1: np.ndarray, xi: Any = 0.0,
-             u: Any = 0.0, s2: Any = 0.0) -> np.ndarray:
-        """``y'`` of step ``l``: ``B0 y + B1 s1 + B2 u + B3 s2 + B4 xi`` (terms whose
-        coefficients are zero for the scheme may be left at 0)."""
-        out = self.B0[l] * y + self.B1[l] * s1
-        if self.B2[l] != 0.0 or self.B3[l] != 0.0:
-            out = out + self.B2[l] * u + self.B3[l] * s2
-        if self.B4[l] != 0.0:
-            out = out + self.B4[l] * xi
-        return out
+    def step(self, l: int, y: np.ndarray, s1: np.ndarray, xi: Any = None,
+             u: Any = None, s2: Any = None) -> np.ndarray:
+        """``y'`` of step ``l``, with the kernels' three forms: two-stage (``u``, ``s2``
+        given) ``B0 y + B1 s1 + B2 u + B3 s2``; stochastic (``xi`` given)
+        ``B0 y + B1 s1 + B4 xi``; otherwise ``B0 y + B1 s1``."""
+        if u is not None:
+            return self.B0[l] * y + self.B1[l] * s1 + self.B2[l] * u + self.B3[l] * s2
+        if xi is not None:
+            return self.B0[l] * y + self.B1[l] * s1 + self.B4[l] * xi
+        return self.B0[l] * y + self.B1[l] * s1
 
     @property
     def table(self) -> np.ndarray:
