@@ -176,11 +176,11 @@ def _score_gmm(y, r, l, a, mix, buf, out):
 
 
 @numba.njit(inline="always", cache=True)
-def _score_rf(y, r, l, h, rf, buf, out):
-    Wx, A, bias, act, param = rf
+def _score_rf(y, r, h, Wx, A, off, act, param, buf, out):
+    """Random-feature score ``A act(Wx y + off)`` (``off`` this step's time bias row)."""
     p, D = Wx.shape
     for q in range(p):
-        u = bias[l, q]
+        u = off[q]
         for j in range(D):
             u += Wx[q, j] * y[r, j]
         if act == _RELU:
@@ -205,7 +205,8 @@ def _score(kind, y, r, l, a, h, emp, mix, rf, buf, v, out):
     elif kind == _MIXTURE:
         _score_gmm(y, r, l, a[l], mix, buf, out)
     else:
-        _score_rf(y, r, l, h[l], rf, buf, out)
+        Wx, A, bias, act, param = rf
+        _score_rf(y, r, h[l], Wx, A, bias[l], act, param, buf, out)
 
 
 #: trajectories interleaved per thread: their step chains are independent, so the CPU overlaps
