@@ -143,9 +143,8 @@ def _score_empirical(y, r, a, h, emp, lg, v, out):
 
 
 @numba.njit(inline="always", cache=True)
-def _score_gmm(y, r, l, a, mix, buf, out):
-    # svar[l, c] = a^2 v_c + h and logs[l, c] = log(svar[l, c]) at grid time l (from numpy)
-    means, logw, svar, logs, cut = mix
+def _score_gmm(y, r, a, means, logw, svar, logs, cut, buf, out):
+    # svar[c] = a^2 v_c + h and logs[c] = log(svar[c]) at this grid time (rows from numpy)
     K, D = means.shape
     k = 0
     top = -np.inf
@@ -154,7 +153,7 @@ def _score_gmm(y, r, l, a, mix, buf, out):
         for j in range(D):
             d = y[r, j] - a * means[c, j]
             sq += d * d
-        lc = logw[c] - 0.5 * sq / svar[l, c] - 0.5 * D * logs[l, c]
+        lc = logw[c] - 0.5 * sq / svar[c] - 0.5 * D * logs[c]
         buf[c] = lc
         if lc > top:
             top = lc
@@ -170,7 +169,7 @@ def _score_gmm(y, r, l, a, mix, buf, out):
         out[r, j] = 0.0
     for c in range(K):
         g = (1.0 - rest / denom) if c == k else buf[c] / denom
-        w = g / svar[l, c]
+        w = g / svar[c]
         for j in range(D):
             out[r, j] -= w * (y[r, j] - a * means[c, j])
 
@@ -203,7 +202,8 @@ def _score(kind, y, r, l, a, h, emp, mix, rf, buf, v, out):
     if kind == _EMPIRICAL:
         _score_empirical(y, r, a[l], h[l], emp, buf, v, out)
     elif kind == _MIXTURE:
-        _score_gmm(y, r, l, a[l], mix, buf, out)
+        means, logw, svar, logs, cut = mix
+        _score_gmm(y, r, a[l], means, logw, svar[l], logs[l], cut, buf, out)
     else:
         Wx, A, bias, act, param = rf
         _score_rf(y, r, h[l], Wx, A, bias[l], act, param, buf, out)
