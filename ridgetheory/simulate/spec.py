@@ -154,9 +154,9 @@ KernelInputs = EmpiricalInputs | MixtureInputs | RandomFeatureInputs
 #: the kernels' per-kind input groups, in the order the kernels take them
 INPUT_TYPES = (EmpiricalInputs, MixtureInputs, RandomFeatureInputs)
 
-_ACTIVATIONS = {"relu": Activation.RELU, "tanh": Activation.TANH,
-                "sigmoid": Activation.SIGMOID}
-_PARAMETRIZATIONS = {"denoiser": Parametrization.DENOISER, "score": Parametrization.SCORE}
+# the kernels' codes by the models' names (the enum members are those names, upper-cased)
+_ACTIVATIONS = {m.name.lower(): m for m in Activation}
+_PARAMETRIZATIONS = {m.name.lower(): m for m in Parametrization}
 
 
 def classify(score: Any, where: str) -> tuple[str, Callable, Any, int | None]:
