@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import conventions, grids, measure, predict
-from ._checks import RidgeTheoryError
+from . import conventions, grids, injected, measure, predict
+from ._checks import PredictionWarning, RidgeTheoryError
 from .backend import BackendUnavailable, backend_status
 from .densities import GaussianMixture, SmoothedEmpirical
 from .error_profile import ErrorProfile, error_profile
@@ -64,4 +64,6 @@ __all__ = [
     "predict",
     "measure",
     "InjectedError",
+    "injected",
+    "PredictionWarning",
 ]

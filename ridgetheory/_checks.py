@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "RidgeTheoryError",
+    "PredictionWarning",
     "check_array",
     "check_points",
     "check_times",
@@ -24,6 +25,11 @@ __all__ = [
     "check_dtype",
     "check_seed",
 ]
+
+
+class PredictionWarning(UserWarning):
+    """A prediction excluded members (undetermined frames, unconverged projections); the
+    counts are in the message and on the result."""
 
 
 class RidgeTheoryError(ValueError):

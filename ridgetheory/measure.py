@@ -8,7 +8,7 @@ import numpy as np
 
 from ._checks import RidgeTheoryError, check_array, check_int, check_scalar, check_seed
 
-__all__ = ["nearest_training", "memorization_fraction", "mode_counts"]
+__all__ = ["nearest_training", "memorization_fraction", "mode_counts", "allocation_test"]
 
 
 def nearest_training(
@@ -121,3 +121,50 @@ def mode_counts(samples: Any, centres: Any, radius: float = 0.5) -> np.ndarray:
     radius = check_scalar(radius, "radius", "mode_counts", low=0.0, low_open=True)
     d2 = ((X[:, None, :] - C[None, :, :]) ** 2).sum(-1)
     return (d2 <= radius**2).sum(axis=0).astype(np.int64)
+
+
+def allocation_test(a: Any, b: Any) -> dict[str, Any]:
+    """Chi-square test that two allocations among training points come from one distribution.
+
+    Pearson's test of homogeneity on the 2 x n table of counts (``scipy.stats.chi2_contingency``,
+    with its continuity correction when n = 2); training points that neither sample reaches
+    are left out of the table (they carry no information and would give zero expected counts).
+
+    Parameters
+    ----------
+    a, b : array of shape (n,), non-negative integers
+        Counts per training point (for example from :func:`ridgetheory.predict.allocation`).
+
+    Returns
+    -------
+    dict with ``statistic``, ``dof``, ``p_value`` and ``columns`` (the training points
+    kept). With fewer than two training points reached, ``p_value`` is 1 and ``dof`` 0.
+
+    Examples
+    --------
+    >>> from ridgetheory.measure import allocation_test
+    >>> allocation_test([50, 50, 0], [48, 52, 0])["p_value"] > 0.5
+    True
+    >>> allocation_test([90, 10], [50, 50])["p_value"] < 1e-6
+    True
+    """
+    from scipy.stats import chi2_contingency
+
+    where = "allocation_test"
+    A = check_array(a, "a", where, ndim=1)
+    B = check_array(b, "b", where, ndim=1)
+    if A.shape != B.shape:
+        raise RidgeTheoryError(
+            f"`b` passed to {where} must have the shape of `a` {A.shape}; got {B.shape}.")
+    for name, v in (("a", A), ("b", B)):
+        if np.any(v < 0) or np.any(v != np.round(v)):
+            raise RidgeTheoryError(
+                f"`{name}` passed to {where} must hold non-negative integer counts.")
+    if A.sum() == 0 or B.sum() == 0:
+        raise RidgeTheoryError(f"`a` and `b` passed to {where} must each count some samples.")
+    keep = np.flatnonzero((A + B) > 0)
+    if keep.size < 2:
+        return {"statistic": 0.0, "dof": 0, "p_value": 1.0, "columns": keep.tolist()}
+    res = chi2_contingency(np.stack([A[keep], B[keep]]))
+    return {"statistic": float(res[0]), "dof": int(res[2]), "p_value": float(res[1]),
+            "columns": keep.tolist()}

@@ -111,7 +111,9 @@ def test_exact_score_slide_memorizes(two):
     pred = predict_slide(p, p, ridge, grid, start, seed=4)
     a = float(p.process.alpha(1e-3))
     assert pred.intermode_fraction(a * TWO, 0.5) == 0.0
-    assert pred.feet.shape == (len(grid), 50, 2)
+    # the reduction starts below the critical time t* = ln(1 + c^2) / 2 of the two points
+    assert pred.feet.shape == (len(grid) - pred.start.index, 50, 2)
+    assert pred.times[0] < 0.5 * np.log1p(TWO[1, 0] ** 2) <= pred.start.critical_time
 
 
 def test_stable_zeros_of_a_profile():

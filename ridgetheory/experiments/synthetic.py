@@ -1,4 +1,5 @@
-"""Synthetic validation experiments: 2-D layouts with exact, injected, random-feature or MLP scores.
+"""Synthetic validation experiments: layouts in any dimension with exact, injected, random-feature
+or MLP scores.
 
 One runner serves every synthetic config. It builds the smoothed density of a layout and
 its ridge, builds the score model(s) named in the config (a sweep when the config has one),
@@ -28,6 +29,18 @@ Claims this runner knows (a config lists the ones it checks under ``[claims.<nam
     Measured inter-mode mass within ``tol`` of the predicted one.
 ``phase_order``
     Measured (and predicted) phase times are ordered reach >= align >= slide.
+``allocation_matches``
+    Resting counts per training point, predicted against simulated: chi-square homogeneity
+    p-value >= ``alpha`` (0.01) for every run.
+``normal_keeps_allocation``
+    With a normal error the simulated allocation among training points stays that of the
+    exact score (chi-square p >= ``alpha`` at every size): the directional claim.
+``normal_keeps_allocation_below_start``
+    The same with the normal error switched on only below the slide start (the last critical
+    time); needs ``[params.injected] below_start = true``.
+
+Distances, tube fractions, rates and separations come from
+:func:`ridgetheory.predict.trajectory_curves` and :func:`ridgetheory.predict.prediction_curves`.
 """
 
 from __future__ import annotations
@@ -40,17 +53,20 @@ import numpy as np
 from .. import grids
 from .._checks import RidgeTheoryError, check_choice
 from ..densities import SmoothedEmpirical
-from ..injected import InjectedError
-from ..measure import memorization_fraction
+from ..injected import InjectedError, radial, rotational
+from ..measure import allocation_test, memorization_fraction
 from ..plotting import experiments as figures
 from ..predict import (
+    PhaseTimes,
+    allocation,
     classify_resting,
-    phase_times,
     predict_alignment,
     predict_reach,
     predict_slide,
-    rates,
+    prediction_curves,
+    trajectory_curves,
 )
+from ..predict.phases import _first_time_at_least
 from ..processes import OU
 from ..ridge import Ridge
 from ..simulate import sample_pt, simulate
@@ -79,22 +95,36 @@ def build_model(
     size: float | None,
     seed: int,
     progress: bool,
+    below: float | None = None,
+    part: str | None = None,
 ) -> Any:
-    """The score model of one run: ``exact``, ``injected``, ``random_features`` or ``mlp``."""
+    """The score model of one run: ``exact``, ``injected``, ``random_features`` or ``mlp``.
+
+    For ``injected``: ``part`` is "normal" or "tangent" (default the table's ``sweep``) and
+    ``below`` switches the error on only at ``t <= below``."""
     if kind == "exact":
         return density
     if kind == "injected":
         inj = dict(p.get("injected", {}))
-        which = check_choice(inj.get("sweep", "normal"), "sweep", "the [params.injected] table",
-                             ("normal", "tangent"))
-        sizes = {"normal": 0.0, "tangent": 0.0}
-        sizes[which] = float(size if size is not None else 0.0)
+        table = "the [params.injected] table"
+        which = part if part is not None else _parts(inj)[0]
+        sizes: dict[str, Any] = {"normal": 0.0, "tangent": 0.0}
+        value = float(size if size is not None else 0.0)
+        sizes[which] = value if below is None else (
+            lambda t, v=value, b=below: np.where(np.asarray(t) <= b, v, 0.0))
+        centre = density.data.mean(axis=0)
+        nd = check_choice(inj.get("normal_direction", "fixed"), "normal_direction", table,
+                          ("fixed", "radial"))
+        td = check_choice(inj.get("tangent_direction", "fixed"), "tangent_direction", table,
+                          ("fixed", "rotational"))
         return InjectedError(
             density,
             ridge,
             normal=sizes["normal"],
             tangent=sizes["tangent"],
-            units=inj.get("units", "score"),
+            units=inj.get(f"{which}_units", inj.get("units", "score")),
+            normal_direction=radial(centre) if nd == "radial" else None,
+            tangent_direction=rotational(centre) if td == "rotational" else None,
         )
     if kind == "random_features":
         from ..random_features import RandomFeatureModel
@@ -146,84 +176,72 @@ def build_model(
     )
 
 
-def _measure(
-    ridge: Ridge,
-    traj,
-    save_t: np.ndarray,
-    n_measure: int,
-    centres: np.ndarray,
-    radius: float,
-    tube_factor: float,
-    density,
-) -> dict[str, Any]:
-    """Distances to the ridge, tube fractions and foot paths at the saved times."""
-    states = traj.states[:, :n_measure]
-    dist_mean, dist_q, tube, normal_mean = [], [], [], []
-    feet = np.empty_like(states)
-    for j, t in enumerate(save_t):
-        pr = ridge.project(states[j], float(t), tol=1e-8, max_iter=500)
-        off = np.asarray(pr.displacement)
-        feet[j] = pr.points
-        dist_mean.append(float(off[:, 0].mean()))
-        normal_mean.append(float(off[:, 1].mean()))
-        dist_q.append(np.quantile(off[:, 0], [0.1, 0.5, 0.9]).tolist())
-        r = tube_factor * np.sqrt(float(density.process.h(t)))
-        tube.append(float(np.mean(off[:, 0] <= r)))
-    steps = np.linalg.norm(np.diff(feet, axis=0), axis=2)  # (n_save - 1, M)
-    path = np.concatenate([[0.0], np.cumsum(np.median(steps, axis=1))])
+def _parts(inj: dict[str, Any]) -> list[str]:
+    """The injected parts a config sweeps: ``sweep = "normal"`` or a list of parts."""
+    sweep = inj.get("sweep", "normal")
+    parts = [sweep] if isinstance(sweep, str) else list(sweep)
+    for x in parts:
+        check_choice(x, "sweep", "the [params.injected] table", ("normal", "tangent"))
+    return parts
+
+
+def _sizes(inj: dict[str, Any], part: str, name: str) -> list[float]:
+    sizes = sorted(float(v) for v in inj.get(f"{part}_sizes", inj.get("sizes", [])))
+    if not sizes:
+        raise RidgeTheoryError(
+            f"`{part}_sizes` (or `sizes`) in the [params.injected] table of {name} must list "
+            "at least one size.")
+    return sizes
+
+
+def _measure(ridge, traj, n_measure, centres, radius, density, reference=None) -> dict[str, Any]:
+    """Phase curves at the saved times, resting places and the allocation."""
+    cur = trajectory_curves(density, ridge, traj, members=n_measure, reference=reference)
     final = traj.final
-    labels = classify_resting(final, centres, radius)
     return {
-        "times": save_t,
-        "mean_distance": np.array(dist_mean),
-        "normal_distance": np.array(normal_mean),
-        "distance_quantiles": np.array(dist_q),
-        "tube_fraction": np.array(tube),
-        "path_length": path,
+        "curves": cur,
+        "times": cur.times,
+        "mean_distance": cur.mean_distance,
+        "distance_quantiles": cur.distance_quantiles.T,
+        "tube_fraction": cur.tube_fraction,
+        "feet": cur.feet,
         "final": final,
-        "feet": feet,
-        "labels": labels,
-        "final_distance": off[:, 0],
+        "labels": classify_resting(final, centres, radius),
+        "allocation": allocation(final, centres),
+        "final_distance": ridge.project(final[:n_measure], float(traj.grid[-1]), tol=1e-8,
+                                        max_iter=500).displacement[:, 0],
     }
 
 
-def _predict(model, density, ridge, grid, save_idx, p, seed, centres, radius, tube_factor):
+def _predict(model, density, ridge, grid, save_t, p, seed, centres, radius, reference=None):
     M = int(p.get("n_predict", 400))
     start = sample_pt(density, float(grid[0]), M, seed + 101)
-    slide = predict_slide(model, density, ridge, grid, start, seed=seed + 102)
-    align = predict_alignment(
-        model,
-        density,
-        ridge,
-        grid,
-        slide.feet,
-        start_displacements=start - slide.feet[0],
-        seed=seed + 103,
-    )
-    save_t = grid[save_idx]
-    reach = predict_reach(density, ridge, save_t, radius_factor=tube_factor, n=M, seed=seed + 104)
-    feet = slide.feet[save_idx]
-    steps = np.linalg.norm(np.diff(feet, axis=0), axis=2)
-    path = np.concatenate([[0.0], np.cumsum(np.median(steps, axis=1))])
+    slide = predict_slide(model, density, ridge, grid, start, seed=seed + 102,
+                          method=p.get("method", "em"))
+    align = predict_alignment(model, density, ridge, slide.times, slide, seed=seed + 103)
+    reach = predict_reach(density, ridge, save_t, n=M, seed=seed + 104)
+    # the reduced part covers t <= the slide start; above it the prediction is the simulation
+    on = save_t[save_t <= slide.times[0] * (1 + 1e-12)]
+    curves = prediction_curves(density, ridge, slide, align, times=on, reference=reference)
     return {
         "slide": slide,
         "align": align,
         "reach": reach,
-        "path_length": path,
+        "curves": curves,
         "intermode": slide.intermode_fraction(centres, radius),
+        "allocation": slide.allocation(centres),
         "start": start,
     }
 
 
-def _separation(feet: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Running maximum of the median distance between coupled foot points, per saved time."""
-    return np.maximum.accumulate(np.median(np.linalg.norm(feet - base, axis=2), axis=1))
-
-
-def _signed_shift(points: np.ndarray, centres: np.ndarray, direction: np.ndarray) -> float:
+def _signed_shift(points: np.ndarray, centres: np.ndarray, model: Any, t: float) -> float:
+    """Mean displacement from the nearest centre along the injected tangent direction at the
+    point (:meth:`InjectedError.directions`: the first axis on a straight ridge, the
+    counter-clockwise tangent on a ring with a rotational field)."""
     d2 = ((points[:, None, :] - centres[None]) ** 2).sum(-1)
     near = centres[np.argmin(d2, axis=1)]
-    return float(np.mean((points - near) @ direction))
+    _, u = model.directions(points, t)
+    return float(np.mean(np.einsum("md,md->m", points - near, u)))
 
 
 def run(ctx: ExperimentContext) -> ExperimentResult:
@@ -231,6 +249,9 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     p = ctx.params
     t_start = time.perf_counter()
     data = layout(p.get("layout", "two_mode"))
+    if data.shape[1] < 2:
+        raise RidgeTheoryError(
+            f"`layout` of {ctx.name} must have points in D >= 2; got shape {data.shape}.")
     process = OU()
     density = SmoothedEmpirical(data, process)
     d = int(p.get("ridge_dim", 1))
@@ -241,25 +262,33 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     a_min = float(process.alpha(grid[-1]))
     centres = a_min * data
     radius = float(p.get("mode_radius", 0.5))
-    tube_factor = float(p.get("tube_factor", 2.0))
     n = int(p.get("n_samples", 20000))
     n_measure = min(n, int(p.get("n_measure", 2000)))
     kind = p.get("model", "exact")
-    sweep = sorted(p.get("injected", {}).get("sizes", [])) if kind == "injected" else [None]
-    if not sweep:
-        raise RidgeTheoryError(
-            f"`sizes` in the [params.injected] table of {ctx.name} must list at least one size."
-        )
     backend = p.get("backend", "auto")
     result = ExperimentResult()
     runs = []
     # An exact-score baseline accompanies every learned or injected model. All variants share
     # the simulation and prediction seeds, so trajectories are coupled through their noise:
     # differences between variants are the effect of the score error, not of the draw.
-    variants = [("exact", None)] + ([(kind, s) for s in sweep] if kind != "exact" else [])
-    for k, size in variants:
+    variants: list[tuple[str, float | None, float | None, str | None]] = [
+        ("exact", None, None, None)]
+    if kind == "injected":
+        inj = dict(p.get("injected", {}))
+        parts = _parts(inj)
+        variants += [(kind, z, None, q) for q in parts for z in _sizes(inj, q, ctx.name)]
+        if inj.get("below_start", False):
+            from ..predict import slide_start
+
+            t_s = slide_start(density, ridge, grid).time
+            variants += [("injected_below_start", z, t_s, "normal")
+                         for z in _sizes(inj, "normal", ctx.name)]
+    elif kind != "exact":
+        variants.append((kind, None, None, None))
+    for k, size, below, part in variants:
         t0 = time.perf_counter()
-        model = build_model(k, density, ridge, p, size, ctx.seed + 7, ctx.progress)
+        model = build_model("injected" if k == "injected_below_start" else k, density, ridge,
+                            p, size, ctx.seed + 7, ctx.progress, below=below, part=part)
         t_model = time.perf_counter() - t0
         traj = simulate(
             model,
@@ -267,21 +296,24 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
             n=n,
             grid=grid,
             method=p.get("method", "em"),
-            backend=backend if k != "injected" else "numpy",
+            backend=backend if not k.startswith("injected") else "numpy",
             seed=ctx.seed + 11,
             save_at=save_t,
             progress=ctx.progress,
         )
         t_sim = time.perf_counter() - t0 - t_model
-        meas = _measure(ridge, traj, save_t, n_measure, centres, radius, tube_factor, density)
-        pred = _predict(
-            model, density, ridge, grid, save_idx, p, ctx.seed + 13, centres, radius, tube_factor
-        )
+        ref = runs[0] if runs else None
+        meas = _measure(ridge, traj, n_measure, centres, radius, density,
+                        reference=ref["meas"]["curves"] if ref else None)
+        pred = _predict(model, density, ridge, grid, save_t, p, ctx.seed + 13, centres, radius,
+                        reference=ref["pred"]["curves"] if ref else None)
         t_all = time.perf_counter() - t0
         runs.append(
             {
                 "kind": k,
                 "size": size,
+                "below": below,
+                "part": part,
                 "model": model,
                 "traj": traj,
                 "meas": meas,
@@ -291,9 +323,11 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
             }
         )
     main_runs = [r for r in runs if r["kind"] == kind] if kind != "exact" else runs
-    result.claims += _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid)
+    late_runs = [r for r in runs if r["kind"] == "injected_below_start"]
+    result.claims += _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid,
+                             late_runs)
     result.figures += figures.experiment_figures(
-        ctx, density, ridge, runs, main_runs, grid, save_t, p
+        ctx, density, ridge, [r for r in runs if r["below"] is None], main_runs, grid, save_t, p
     )
     result.data = _record(runs, save_t)
     result.timings = {"total_s": time.perf_counter() - t_start}
@@ -308,6 +342,7 @@ def _record(runs, save_t) -> dict[str, Any]:
             {
                 "model": r["kind"],
                 "size": r["size"],
+                "part": r["part"],
                 "backend": r["backend"],
                 "timings": r["timings"],
                 "measured_mean_distance": m["mean_distance"],
@@ -317,24 +352,40 @@ def _record(runs, save_t) -> dict[str, Any]:
                 "predicted_tube_fraction": pr["reach"].fraction,
                 "predicted_intermode": pr["intermode"],
                 "measured_intermode": float(np.mean(m["labels"] < 0)),
+                "predicted_allocation": pr["allocation"],
+                "measured_allocation": m["allocation"],
+                "slide_start": pr["slide"].start.as_dict(),
+                "predicted_excluded": {"slide": pr["slide"].excluded,
+                                       "align": pr["align"].meta["excluded"]},
+                "below_start": r["below"],
                 "rates": r.get("rates"),
             }
         )
     return out
 
 
-def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
+def _of(runs: list[dict[str, Any]], part: str) -> list[dict[str, Any]]:
+    """The runs of one injected part (all runs when the model is not injected)."""
+    return [r for r in runs if r["part"] in (part, None)]
+
+
+def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid, late_runs=()):
     claims = []
+    all_main = main_runs
     names = list(ctx.config.get("claims", {}))
     for name in names:
         s = ctx.claim_settings(name)
         if name == "memorization":
-            r = main_runs[-1]
+            # run = "exact": the exact-score baseline of an injected or learned config
+            r = runs[0] if s.get("run", "main") == "exact" else main_runs[-1]
             train = centres
             mem = memorization_fraction(r["traj"].final, train, seed=ctx.seed)
             lo = float(s.get("min", 0.95))
             claims.append(ctx.claim(name, f">= {lo}", mem, lo, mem["fraction"] >= lo))
         elif name == "normal_distance_increases":
+            main_runs = _of(all_main, "normal")
+            if s.get("include_exact", False):  # the exact baseline as size 0
+                main_runs = [dict(runs[0], size=0.0)] + main_runs
             sizes = [r["size"] for r in main_runs]
             finals = [r["meas"]["mean_distance"][-1] for r in main_runs]
             ok = bool(np.all(np.diff(finals) > 0))
@@ -344,6 +395,9 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
                 )
             )
         elif name == "normal_distance_prediction":
+            main_runs = _of(all_main, "normal")
+            if s.get("include_exact", False):  # the exact baseline as size 0
+                main_runs = [dict(runs[0], size=0.0)] + main_runs
             fac = float(s.get("factor", 2.0))
             pred = [float(r["pred"]["align"].mean_distance[-1]) for r in main_runs]
             meas = [float(r["meas"]["mean_distance"][-1]) for r in main_runs]
@@ -353,16 +407,19 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
                 ctx.claim(name, pred, meas, f"ratio in [1/{fac:g}, {fac:g}]: {ratio}", ok)
             )
         elif name == "tangent_keeps_distance":
+            main_runs = _of(all_main, "tangent")
             fac = float(s.get("factor", 1.5))
             base = float(runs[0]["meas"]["mean_distance"][-1])
             meas = [float(r["meas"]["mean_distance"][-1]) for r in main_runs]
             ok = all(m <= fac * base for m in meas)
             claims.append(ctx.claim(name, f"<= {fac:g} x exact ({base:.4g})", meas, fac, ok))
         elif name == "tangent_resting_shift":
+            main_runs = _of(all_main, "tangent")
             rtol, atol = float(s.get("rtol", 0.3)), float(s.get("atol", 0.02))
-            u = np.eye(density.dim)[0]
-            pred = [_signed_shift(r["pred"]["slide"].final, centres, u) for r in main_runs]
-            meas = [_signed_shift(r["traj"].final, centres, u) for r in main_runs]
+            t_min = float(grid[-1])
+            pred = [_signed_shift(r["pred"]["slide"].final[r["pred"]["slide"].usable], centres,
+                                  r["model"], t_min) for r in main_runs]
+            meas = [_signed_shift(r["traj"].final, centres, r["model"], t_min) for r in main_runs]
             ok = all(abs(m - q) <= rtol * abs(q) + atol for m, q in zip(meas, pred, strict=True))
             claims.append(ctx.claim(name, pred, meas, f"rtol {rtol:g} + atol {atol:g}", ok))
         elif name == "normal_below_tangent":
@@ -408,32 +465,22 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
             meas = float(np.mean(r["meas"]["labels"] < 0))
             claims.append(ctx.claim(name, pred, meas, tol, abs(meas - pred) <= tol))
         elif name == "phase_order":
-            r, base = main_runs[-1], runs[0]
+            r = main_runs[-1]
             m, pr = r["meas"], r["pred"]
-            # slide: when the error-induced separation of coupled foot points (model vs exact
-            # score, same noise) develops
-            sep_m = _separation(m["feet"], base["meas"]["feet"])
-            idx = np.searchsorted(-grid, -m["times"])
-            sep_p = _separation(pr["slide"].feet[idx], base["pred"]["slide"].feet[idx])
             rate = float(s.get("rate", 10.0))
-            km = [rates(density, ridge, m["feet"][j], float(t)) for j, t in enumerate(m["times"])]
-            kp = [
-                rates(density, ridge, pr["slide"].feet[i], float(t))
-                for i, t in zip(idx, m["times"], strict=True)
-            ]
-            measured = phase_times(
-                m["times"], m["tube_fraction"], [np.median(k[0]) for k in km], sep_m, rate=rate
-            )
-            predicted = phase_times(
-                m["times"], pr["reach"].fraction, [np.median(k[0]) for k in kp], sep_p, rate=rate
-            )
+            mc, pc = m["curves"], pr["curves"]
+            measured = mc.phase_times(rate=rate)
+            # predicted reach from the exact p_t mass (the reduced part starts below it)
+            pa = pc.phase_times(rate=rate)
+            predicted = PhaseTimes(
+                reach=_first_time_at_least(m["times"], pr["reach"].fraction, 0.9),
+                align=pa.align, slide=pa.slide)
             r["rates"] = {
-                "times": m["times"],
-                "measured_median_ratio": [
-                    float(np.median(k[0] / np.maximum(k[1], 1e-300))) for k in km
-                ],
-                "measured_separation": sep_m,
-                "predicted_separation": sep_p,
+                "times": mc.times,
+                "measured_median_ratio": mc.normal_rate / np.maximum(mc.tangent_rate, 1e-300),
+                "measured_separation": mc.separation,
+                "predicted_times": pc.times,
+                "predicted_separation": pc.separation,
             }
             claims.append(
                 ctx.claim(
@@ -444,6 +491,34 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid):
                     measured.ordered and predicted.ordered,
                 )
             )
+        elif name == "allocation_matches":
+            alpha = float(s.get("alpha", 0.01))
+            rows = []
+            for r in [x for x in runs if x["below"] is None]:
+                test = allocation_test(r["pred"]["allocation"], r["meas"]["allocation"])
+                rows.append({"model": r["kind"], "size": r["size"],
+                             "predicted": r["pred"]["allocation"],
+                             "measured": r["meas"]["allocation"], **test})
+            ok = all(x["p_value"] >= alpha for x in rows)
+            claims.append(ctx.claim(name, "chi-square p >= alpha for every run",
+                                    {"runs": rows,
+                                     "slide_start": runs[0]["pred"]["slide"].start.as_dict()},
+                                    alpha, ok))
+        elif name in ("normal_keeps_allocation", "normal_keeps_allocation_below_start"):
+            alpha = float(s.get("alpha", 0.01))
+            pool = _of(all_main, "normal") if name == "normal_keeps_allocation" else list(late_runs)
+            if not pool:
+                raise RidgeTheoryError(
+                    f"claim {name!r} in experiment {ctx.name!r} needs injected runs"
+                    + (" and [params.injected] below_start = true"
+                       if name.endswith("below_start") else "") + ".")
+            base = runs[0]["meas"]["allocation"]
+            rows = [{"size": r["size"], "below": r["below"], "measured": r["meas"]["allocation"],
+                     **allocation_test(r["meas"]["allocation"], base)} for r in pool]
+            ok = all(x["p_value"] >= alpha for x in rows)
+            claims.append(ctx.claim(name, {"exact": base},
+                                    {"runs": rows}, f"chi-square p >= {alpha:g} at every size",
+                                    ok))
         else:
             raise RidgeTheoryError(
                 f"claim {name!r} in experiment {ctx.name!r} is not known to the synthetic runner."

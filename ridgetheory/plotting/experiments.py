@@ -8,7 +8,7 @@ import numpy as np
 
 from ._base import pyplot
 
-__all__ = ["experiment_figures", "image_grid", "alignment_plot"]
+__all__ = ["experiment_figures", "image_grid", "alignment_plot", "principal_plane"]
 
 
 def _bounds(data: np.ndarray, pad: float = 2.0) -> np.ndarray:
@@ -20,44 +20,64 @@ def _label(run: dict[str, Any]) -> str:
     return run["kind"] if run["size"] is None else f"{run['kind']} {run['size']:g}"
 
 
+def principal_plane(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (D,) and the top-2 principal directions (D, 2) of the training points."""
+    c = data.mean(axis=0)
+    _, _, vt = np.linalg.svd(data - c, full_matrices=False)
+    W = vt[:2].T
+    if W.shape[1] < 2:  # fewer than three points: complete the plane with any orthogonal axis
+        Q, _ = np.linalg.qr(np.column_stack([W, np.eye(data.shape[1])]))
+        W = Q[:, :2]
+    return c, W
+
+
 def snapshots(ctx, density, ridge, run, save_t, path) -> None:
-    """Samples and the time-indexed ridge at four saved times (reach, align, slide)."""
+    """Samples and the time-indexed ridge at four saved times (reach, align, slide).
+
+    For D > 2 everything is drawn on the top-2 principal plane of the training points (and
+    the ridge is projected from seeds at the samples; no density background)."""
     plt = pyplot()
     picks = np.unique(np.round(np.linspace(0, len(save_t) - 1, 4)).astype(int))
     fig, axes = plt.subplots(1, len(picks), figsize=(4.2 * len(picks), 4.0))
     axes = np.atleast_1d(axes)
     data = density.data
+    flat = density.dim == 2
+    c, W = (np.zeros(2), np.eye(2)) if flat else principal_plane(data)
     for ax, j in zip(axes, picks, strict=True):
         t = float(save_t[j])
         a = float(density.process.alpha(t))
+        plane = lambda x, a=a: (np.asarray(x) - a * c) @ W  # noqa: E731
+        s = run["traj"].states[j, :600]
         box = _bounds(
-            np.vstack([a * data, np.zeros((1, 2))]),
+            np.vstack([plane(a * data), np.zeros((1, 2))]),
             pad=max(1.5, 2.5 * np.sqrt(float(density.process.h(t)))),
         )
-        xs = np.linspace(*box[0], 120)
-        ys = np.linspace(*box[1], 120)
-        X, Y = np.meshgrid(xs, ys)
-        lp = density.log_prob(np.stack([X.ravel(), Y.ravel()], 1), t).reshape(X.shape)
-        ax.imshow(
-            lp,
-            origin="lower",
-            extent=(*box[0], *box[1]),
-            cmap="Greys",
-            aspect="auto",
-            vmin=lp.max() - 12,
-            vmax=lp.max(),
-        )
-        rs = ridge.extract(t, bounds=box, n_seeds=600, seed=ctx.seed)
+        if flat:
+            xs = np.linspace(*box[0], 120)
+            ys = np.linspace(*box[1], 120)
+            X, Y = np.meshgrid(xs, ys)
+            lp = density.log_prob(np.stack([X.ravel(), Y.ravel()], 1), t).reshape(X.shape)
+            ax.imshow(lp, origin="lower", extent=(*box[0], *box[1]), cmap="Greys",
+                      aspect="auto", vmin=lp.max() - 12, vmax=lp.max())
+            rs = ridge.extract(t, bounds=box, n_seeds=600, seed=ctx.seed)
+        else:
+            rs = ridge.extract(t, seeds=s[:300], seed=ctx.seed)
         if len(rs):
-            ax.plot(rs.points[:, 0], rs.points[:, 1], ".", ms=2, color="C3", label="ridge")
-        s = run["traj"].states[j, :600]
-        ax.plot(s[:, 0], s[:, 1], ".", ms=2, alpha=0.5, color="C0", label="samples")
-        ax.plot(a * data[:, 0], a * data[:, 1], "k+", ms=8, label="$a_t x_i$")
+            q = plane(rs.points)
+            ax.plot(q[:, 0], q[:, 1], ".", ms=2, color="C3", label="ridge")
+        q = plane(s)
+        ax.plot(q[:, 0], q[:, 1], ".", ms=2, alpha=0.5, color="C0", label="samples")
+        q = plane(a * data)
+        ax.plot(q[:, 0], q[:, 1], "k+", ms=8, label="$a_t x_i$")
         ax.set_xlim(*box[0])
         ax.set_ylim(*box[1])
         ax.set_title(f"t = {t:.3g}")
+        if not flat:
+            ax.set_xlabel("PC 1")
+            ax.set_ylabel("PC 2")
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"{ctx.name}: samples move toward the time-indexed ridge ({_label(run)})")
+    where = "" if flat else f" (top-2 principal plane of D = {density.dim})"
+    fig.suptitle(f"{ctx.name}: samples move toward the time-indexed ridge ({_label(run)}){where}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -149,8 +169,6 @@ def resting(ctx, density, run, centres, path) -> None:
 def experiment_figures(ctx, density, ridge, runs, main_runs, grid, save_t, p) -> list[str]:
     """Draw the experiment's figures into ``ctx.out_dir``; returns their file names."""
     out = []
-    if density.dim != 2:
-        return out
     centres = float(density.process.alpha(grid[-1])) * density.data
     main = main_runs[-1]
     name = f"{ctx.name}_snapshots.png"

@@ -51,3 +51,20 @@ def phi1(z: np.ndarray) -> np.ndarray:
     small = np.abs(z) < 1e-8
     safe = np.where(small, 1.0, z)
     return np.where(small, 1.0 + 0.5 * z, np.expm1(safe) / safe)
+
+
+def at_mode(density, x: np.ndarray, t: float, eigenvalues: np.ndarray, tol: float) -> np.ndarray:
+    """Which points (M, D) sit on a mode of ``p_t``: mean shift ``|m - x|`` below
+    ``max(10 tol, 1e-6 sqrt(h_t))`` and every Hessian eigenvalue (M, D) negative.
+
+    A member that has come to rest on a mode where two branches of the ridge meet (a corner
+    of a polygonal ridge) has an undetermined frame there, but nothing to decide: the exact
+    drift vanishes and no branch is taken. Such member-steps are counted, not excluded."""
+    if not len(x):
+        return np.zeros(0, dtype=bool)
+    from ..ridge.frames import mean_shift
+
+    h = float(density.process.h(t))
+    ms = mean_shift(density, x, np.full(len(x), float(t)))
+    return (np.linalg.norm(ms, axis=1) <= max(10 * tol, 1e-6 * np.sqrt(h))) & np.all(
+        np.asarray(eigenvalues) < 0, axis=1)

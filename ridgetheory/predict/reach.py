@@ -9,6 +9,7 @@ import numpy as np
 
 from .._checks import check_array, check_int, check_scalar, check_seed
 from ..simulate.sampling import sample_pt
+from .curves import TUBE_LEVEL, tube_radius
 
 __all__ = ["ReachPrediction", "predict_reach", "tube_fraction"]
 
@@ -46,7 +47,7 @@ class ReachPrediction:
     ----------
     times : array of shape (K,)
     radius : array of shape (K,)
-        ``r_t = radius_factor * sqrt(h_t)``.
+        ``r_t``: :func:`tube_radius` at ``level`` (or ``radius_factor * sqrt(h_t)``).
     fraction : array of shape (K,)
     """
 
@@ -60,11 +61,12 @@ def predict_reach(
     ridge: Any,
     times: Any,
     *,
-    radius_factor: float = 2.0,
+    level: float = TUBE_LEVEL,
+    radius_factor: float | None = None,
     n: int = 2000,
     seed: int = 0,
 ) -> ReachPrediction:
-    """Fraction of exact ``p_t`` samples within ``radius_factor * sqrt(h_t)`` of the ridge.
+    """Fraction of exact ``p_t`` samples within the tube ``r_t`` around the ridge.
 
     A sampler with a small score error tracks ``p_t`` at large and medium t, so this is the
     reach prediction for those times.
@@ -74,7 +76,11 @@ def predict_reach(
     density : SmoothedEmpirical or GaussianMixture
     ridge : Ridge of ``density``
     times : array of shape (K,)
-    radius_factor : float, default=2.0
+    level : float, default=0.95
+        Tube level: ``r_t = chi_{D-d}^{-1}(level) sqrt(h_t)`` (:func:`tube_radius`), which
+        scales with the number of normal directions.
+    radius_factor : float, optional
+        A fixed ``r_t = radius_factor * sqrt(h_t)`` instead (the same in every dimension).
     n : int, default=2000
         Exact samples per time.
     seed : int, default=0
@@ -85,10 +91,14 @@ def predict_reach(
     """
     where = "predict_reach"
     ts = check_array(times, "times", where, ndim=1)
-    radius_factor = check_scalar(radius_factor, "radius_factor", where, low=0.0, low_open=True)
     n = check_int(n, "n", where, low=1)
     seed = check_seed(seed, where)
-    r = radius_factor * np.sqrt(density.process.h(ts))
+    if radius_factor is None:
+        r = tube_radius(density.process, ts, ridge.D - ridge.d, level)
+    else:
+        radius_factor = check_scalar(radius_factor, "radius_factor", where, low=0.0,
+                                     low_open=True)
+        r = radius_factor * np.sqrt(density.process.h(ts))
     frac = np.empty(len(ts))
     for i, t in enumerate(ts):
         x = sample_pt(density, float(t), n, seed + i)

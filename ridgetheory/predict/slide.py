@@ -2,28 +2,41 @@
 
 On the ridge the tangential drift is ``P_T(-f y + g^2 s_theta)``. The reduced dynamics keep
 each ensemble member on the ridge: an Euler-Maruyama step with the tangential drift and
-tangential noise, then a projection back onto the ridge at the next time. Integrated over
-the whole grid this predicts where samples come to rest; the stable zeros of the learned
+tangential noise, then a projection back onto the ridge at the next time. Integrated from
+below the last critical time (:mod:`.start`: above it the ridge still changes topology and
+the normal offset the reduction discards decides the branch) from the simulated states
+there, this predicts where samples come to rest; the stable zeros of the learned
 tangential denoiser drift at ``t_min`` are reported beside it (the zeros alone are not
 enough at small t because the pull ``~ 2/h`` is as fast as the zeros move).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .._checks import RidgeTheoryError, check_array, check_int, check_scalar, check_seed
+from .._checks import (
+    PredictionWarning,
+    RidgeTheoryError,
+    check_array,
+    check_choice,
+    check_int,
+    check_scalar,
+    check_seed,
+)
 from ..grids import check_grid
 from ..simulate.noise import normals
 from ..simulate.schemes import get_scheme
-from ._common import check_model
+from ._common import at_mode, check_model
+from .start import SlideStart, slide_start
 
 __all__ = [
     "SlidePrediction",
     "predict_slide",
+    "allocation",
     "classify_resting",
     "tangential_drift_profile",
     "stable_zeros",
@@ -62,22 +75,38 @@ def classify_resting(points: Any, centres: Any, radius: float) -> np.ndarray:
 class SlidePrediction:
     """Predicted foot points of an ensemble sliding along the ridge.
 
+    The reduction runs from ``start.time`` (below the last critical time by default, see
+    :func:`slide_start`) to ``t_min``; ``times`` is that part of the grid.
+
     Attributes
     ----------
-    times : array of shape (L + 1,)
-        The grid.
-    feet : array of shape (L + 1, M, D)
-        Foot points at every grid time (on the ridge up to the projection tolerance).
+    times : array of shape (K + 1,)
+        ``grid[start.index:]``.
+    feet : array of shape (K + 1, M, D)
+        Foot points at every time of ``times`` (on the ridge up to the projection tolerance).
     final : array of shape (M, D)
-        Predicted resting places at ``t_min``.
-    path_length : array of shape (L + 1,)
-        Median cumulative tangential path length of the members from ``grid[0]``.
+        Predicted resting places at ``t_min`` (finite for every member; read ``usable``).
+    path_length : array of shape (K + 1,)
+        Median cumulative tangential path length of the usable members from ``times[0]``.
     unconverged : int
         Projections, over all members and steps, that did not reach the tolerance (kept
         where they stopped).
     undetermined : int
         Member-steps whose tangent frame was undetermined; those members do not move along
-        the ridge in that step (no arbitrary direction is trusted).
+        the ridge in that step (no arbitrary direction is trusted). Those at rest on a mode
+        (where branches meet, e.g. the corner of a polygonal ridge) are also counted in
+        ``meta["at_mode_steps"]`` and stay usable; the others are excluded.
+    start : SlideStart
+        Where the reduction started and why.
+    start_states : array of shape (M, D)
+        The members' states at ``start.time`` before projection (simulated or given).
+    usable : array of shape (M,), bool
+        Members the statistics use: a determined frame and a converged projection at the
+        start, a determined frame at every step (or rest on a mode) and a converged
+        projection at ``t_min``.
+    excluded : dict of str to int
+        Members left out, by the first reason that applies (``"start_unconverged"``,
+        ``"start_undetermined"``, ``"undetermined"``, ``"final_unconverged"``).
     """
 
     times: np.ndarray
@@ -86,11 +115,56 @@ class SlidePrediction:
     path_length: np.ndarray
     unconverged: int
     undetermined: int = 0
+    start: SlideStart | None = None
+    start_states: np.ndarray | None = None
+    usable: np.ndarray | None = None
+    excluded: dict[str, int] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def n_usable(self) -> int:
+        return int(np.count_nonzero(self.usable)) if self.usable is not None else len(self.final)
+
+    def _use(self) -> np.ndarray:
+        return self.final if self.usable is None else self.final[self.usable]
+
     def intermode_fraction(self, centres: Any, radius: float) -> float:
-        """Share of members whose resting place is farther than ``radius`` from every centre."""
-        return float(np.mean(classify_resting(self.final, centres, radius) < 0))
+        """Share of usable members whose resting place is farther than ``radius`` from every
+        centre."""
+        return float(np.mean(classify_resting(self._use(), centres, radius) < 0))
+
+    def allocation(self, centres: Any) -> np.ndarray:
+        """Usable members whose resting place is nearest each centre, shape (n,), int64."""
+        return allocation(self._use(), centres)
+
+
+def allocation(points: Any, centres: Any) -> np.ndarray:
+    """How many of ``points`` (M, D) are nearest each of ``centres`` (n, D): shape (n,), int64.
+
+    The allocation among training points that the slide prediction and the simulation are
+    compared on (pass ``a_{t_min}`` times the training points)."""
+    P = check_array(points, "points", "allocation", ndim=2)
+    C = check_array(centres, "centres", "allocation", ndim=2, min_rows=1)
+    if C.shape[1] != P.shape[1]:
+        raise RidgeTheoryError(
+            f"`centres` passed to allocation must have {P.shape[1]} columns; got {C.shape}.")
+    d2 = ((P[:, None, :] - C[None, :, :]) ** 2).sum(-1)
+    return np.bincount(np.argmin(d2, axis=1), minlength=len(C)).astype(np.int64)
+
+
+def _resolve_start(start_time: Any, density: Any, ridge: Any, g: np.ndarray,
+                   where: str) -> SlideStart:
+    if isinstance(start_time, str):
+        if start_time != "auto":
+            raise RidgeTheoryError(
+                f"`start_time` passed to {where} must be 'auto', None or a time in "
+                f"[{g[-1]:g}, {g[0]:g}]; got {start_time!r}.")
+        return slide_start(density, ridge, g)
+    if start_time is None:
+        return SlideStart(0, float(g[0]), None, "grid start")
+    t = check_scalar(start_time, "start_time", where, low=float(g[-1]), high=float(g[0]))
+    j = int(np.flatnonzero(g <= t * (1 + 1e-12))[0])  # the first grid time at or below it
+    return SlideStart(j, float(g[j]), None, "given")
 
 
 def predict_slide(
@@ -100,12 +174,23 @@ def predict_slide(
     grid: Any,
     start: Any,
     *,
+    start_time: Any = "auto",
+    start_from: str = "simulation",
+    method: str = "em",
     noise: bool = True,
     seed: int = 0,
     tol: float = 1e-8,
     max_iter: int = 100,
+    backend: str = "auto",
 ) -> SlidePrediction:
     """Integrate the reduced dynamics along the ridge for an ensemble of members.
+
+    The reduction is valid once the ridge has stopped changing for the members (theory.md
+    section 4): by default it starts at the grid time :func:`slide_start` finds below the
+    last critical time, from the model's own simulated states there. The noise is the
+    sampler's counter-based noise, so with the same ``seed`` the simulated part is the run
+    ``simulate(model, y0=start, grid=grid, seed=seed)`` itself and the reduced part is
+    coupled to it.
 
     Parameters
     ----------
@@ -116,10 +201,20 @@ def predict_slide(
     ridge : Ridge of ``density``
     grid : array of shape (L + 1,), strictly decreasing, > 0
     start : array of shape (M, D)
-        Start points at ``grid[0]``; they are projected onto the ridge first (for example
-        exact samples of ``p_{grid[0]}``).
+        Member states at ``grid[0]`` (for example exact samples of ``p_{grid[0]}``), or at
+        the start time with ``start_from="given"``.
+    start_time : "auto", float or None, default="auto"
+        "auto": below the last critical time (:func:`slide_start`); a float: the first grid
+        time at or below it; None: ``grid[0]`` (the reduction from the start, valid only when
+        the ridge does not change topology on the grid).
+    start_from : {"simulation", "given"}, default="simulation"
+        "simulation": simulate ``model`` from ``grid[0]`` to the start time with ``method``
+        and ``backend``. "given": ``start`` already holds the states at the start time
+        (for example ``sample_pt(density, t_s, M, seed)``).
+    method, backend : str
+        Scheme and backend of the simulated part (see :func:`ridgetheory.simulate`).
     noise : bool, default=True
-        Include the tangential part of the sampler noise (counter-based from ``seed``).
+        Include the tangential part of the sampler noise in the reduced steps.
     seed : int, default=0
     tol, max_iter :
         Projection settings for each step (see :meth:`Ridge.project`).
@@ -127,6 +222,16 @@ def predict_slide(
     Returns
     -------
     SlidePrediction
+
+    Raises
+    ------
+    RidgeTheoryError
+        Bad arguments, or when no member is usable (the message gives the counts).
+
+    Warns
+    -----
+    PredictionWarning
+        When members are excluded (counts in the message and in ``excluded``).
     """
     where = "predict_slide"
     check_model(model, density, ridge, where)
@@ -136,20 +241,35 @@ def predict_slide(
         raise RidgeTheoryError(
             f"`start` passed to {where} must have shape (M, {density.dim}); got shape {y.shape}."
         )
+    check_choice(start_from, "start_from", where, ("simulation", "given"))
     seed = check_seed(seed, where)
     max_iter = check_int(max_iter, "max_iter", where, low=1)
+    st = _resolve_start(start_time, density, ridge, g, where)
+    j = st.index
+    if start_from == "simulation" and j > 0:
+        from ..simulate import simulate
+
+        y = simulate(model, density.process, y0=y, grid=g[: j + 1], method=method,
+                     backend=backend, seed=seed, progress=False).final
+    start_states = y.copy()
     em = get_scheme("em", where).coefficients(density.process, g)
     M, D = y.shape
     traj = np.arange(M)
-    pr = ridge.project(y, float(g[0]), tol=tol, max_iter=10 * max_iter)
+    why = np.zeros(M, dtype=np.int8)  # 0 usable, else the first reason (index into _REASONS)
+    pr = ridge.project(y, float(g[j]), tol=tol, max_iter=10 * max_iter)
     y = np.array(pr.points)
-    unconverged = int(np.sum(~pr.converged))
-    feet = np.empty((len(g), M, D))
+    missed = _unconverged(density, ridge, pr, y, float(g[j]), tol)
+    why[missed & np.asarray(pr.undetermined)] = 2
+    why[(why == 0) & missed] = 1
+    unconverged = int(missed.sum())
+    K = len(g) - j
+    feet = np.empty((K, M, D))
     feet[0] = y
     length = np.zeros(M)
-    path = np.zeros(len(g))
+    lengths = np.zeros((K, M))
     undetermined = 0
-    for l in range(len(g) - 1):
+    resting = 0
+    for l in range(j, len(g) - 1):
         t = float(g[l])
         fr = ridge.frames(y, t)
         T = fr.tangent  # (M, D, d)
@@ -161,22 +281,67 @@ def predict_slide(
         und = np.asarray(fr.undetermined)
         step_T[und] = 0.0
         undetermined += int(und.sum())
+        if und.any():
+            rest = np.zeros(M, dtype=bool)
+            rest[und] = at_mode(density, y[und], t, fr.eigenvalues[und], tol)
+            resting += int(rest.sum())
+            why[(why == 0) & und & ~rest] = 3
         pr = ridge.project(y + step_T, float(g[l + 1]), tol=tol, max_iter=max_iter)
-        unconverged += int(np.sum(~pr.converged))
         new = np.array(pr.points)
+        missed = _unconverged(density, ridge, pr, new, float(g[l + 1]), tol)
+        unconverged += int(missed.sum())
         length += np.linalg.norm(new - y, axis=1)
-        path[l + 1] = np.median(length)
+        lengths[l + 1 - j] = length
         y = new
-        feet[l + 1] = y
+        feet[l + 1 - j] = y
+    if K > 1:
+        why[(why == 0) & missed] = 4
+    usable = why == 0
+    excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
+    if not usable.any():
+        raise RidgeTheoryError(
+            f"{where}: none of the {M} members is usable ({_describe(excluded)}) from the "
+            f"start at t = {st.time:.4g}. Start later (start_time=...), where the members' "
+            "frames are determined, or raise max_iter / tol.")
+    if excluded:
+        warnings.warn(
+            f"{where} excluded {M - int(usable.sum())} of {M} members ({_describe(excluded)}); "
+            "statistics use the other members (see SlidePrediction.usable).",
+            PredictionWarning, stacklevel=2)
     return SlidePrediction(
-        times=g,
+        times=g[j:].copy(),
         feet=feet,
         final=y,
-        path_length=path,
+        path_length=np.median(lengths[:, usable], axis=1),
         unconverged=unconverged,
         undetermined=undetermined,
-        meta={"members": M, "noise": noise, "seed": seed, "tol": tol},
+        start=st,
+        start_states=start_states,
+        usable=usable,
+        excluded=excluded,
+        meta={"members": M, "noise": noise, "seed": seed, "tol": tol, "method": method,
+              "at_mode_steps": resting,
+              "start_from": start_from, "start": st.as_dict()},
     )
+
+
+def _unconverged(density, ridge, pr, points, t, tol):
+    """Projections that missed the tolerance, leaving out points at rest on a mode (whose
+    frame may be undetermined there, which the projection reports as not converged)."""
+    miss = ~np.asarray(pr.converged)
+    idx = np.flatnonzero(miss & np.asarray(pr.undetermined))
+    if idx.size:
+        lam = ridge.frames(points[idx], t).eigenvalues
+        miss[idx[at_mode(density, points[idx], t, lam, tol)]] = False
+    return miss
+
+
+_REASONS = ("usable", "start_unconverged", "start_undetermined", "undetermined",
+            "final_unconverged")
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) or "none"
 
 
 def tangential_drift_profile(
