@@ -20,6 +20,7 @@ from ridgetheory.measure import allocation_test
 from ridgetheory.predict import (
     allocation,
     critical_census,
+    predict,
     predict_alignment,
     predict_slide,
     prediction_curves,
@@ -27,7 +28,7 @@ from ridgetheory.predict import (
     trajectory_curves,
     tube_radius,
 )
-from ridgetheory.predict.align import _transport
+from ridgetheory.predict.reduced import transport
 
 D8 = np.random.default_rng(42).normal(0.0, 2.0, (4, 8))
 HEX = 3.0 * np.stack([np.cos(np.arange(6) * np.pi / 3), np.sin(np.arange(6) * np.pi / 3)], 1)
@@ -136,7 +137,7 @@ def test_transport_carries_coordinates_within_a_turned_basis():
     V_old = np.linalg.qr(rng.normal(size=(5, 6, 3)))[0]
     Q = np.linalg.qr(rng.normal(size=(5, 3, 3)))[0]
     V_new = V_old @ Q  # the same normal space in another basis
-    R = _transport(V_new, V_old)
+    R = transport(V_new, V_old)
     np.testing.assert_allclose(R @ np.swapaxes(R, 1, 2), np.broadcast_to(np.eye(3), (5, 3, 3)),
                                atol=1e-12)
     c = rng.normal(size=(5, 3))
@@ -242,3 +243,48 @@ def test_curves_of_simulation_and_prediction_agree_in_d8(d8):
     assert np.all(sim.excluded == 0)
     same = trajectory_curves(p, ridge, tr, reference=sim)
     assert np.all(same.separation == 0.0)
+
+
+@pytest.mark.parametrize("layout", ["d8", "hexagon"])
+def test_numba_and_numpy_reductions_agree(layout, request):
+    p, ridge = request.getfixturevalue(layout)
+    grid = rt.grids.exponential(1.0, 1e-3, 60)
+    x = rt.sample_pt(p, 0.3, 40, seed=4)
+    kw = dict(start_time=0.3, start_from="given", seed=2, tol=1e-10)
+    fast = predict_slide(p, p, ridge, grid, x, fast=True, **kw)
+    slow = predict_slide(p, p, ridge, grid, x, fast=False, **kw)
+    assert fast.meta["fast"] and not slow.meta["fast"]
+    both = fast.usable & slow.usable
+    assert both.mean() > 0.9
+    np.testing.assert_allclose(fast.feet[:, both], slow.feet[:, both], atol=1e-6)
+
+
+def test_predict_is_slide_then_align_in_one_pass(hexagon):
+    p, ridge = hexagon
+    grid = rt.grids.exponential(10.0, 1e-3, 80)
+    x0 = rt.sample_pt(p, 10.0, 100, seed=1)
+    m = rt.InjectedError(p, ridge, normal=2.0, normal_direction=rt.injected.radial())
+    one = predict(m, p, ridge, grid, x0, seed=3)
+    sl = predict_slide(m, p, ridge, grid, x0, seed=3)
+    al = predict_alignment(m, p, ridge, sl.times, sl, seed=4)
+    np.testing.assert_allclose(one.slide.feet, sl.feet, atol=1e-12)
+    np.testing.assert_allclose(one.align.mean_distance, al.mean_distance, rtol=1e-6)
+    np.testing.assert_allclose(one.align.quantiles, al.quantiles, rtol=1e-6)
+
+
+def test_distance_draws_from_a_cholesky_factor_have_the_moments_of_the_covariance():
+    from ridgetheory.predict.reduced import distances
+
+    rng = np.random.default_rng(3)
+    M, n, k = 50, 4000, 4
+    cm = rng.normal(size=(M, k))
+    A = rng.normal(size=(M, k, k))
+    Sc = A @ np.swapaxes(A, 1, 2)
+    Sc[0] = np.diag([2.0, 0.0, 1.0, 0.5])  # singular: a direction without spread
+    z = rng.normal(size=(M, n, k))
+    d = distances(cm, Sc, z)
+    # the same distribution: E|eta|^2 = |cm|^2 + tr(Sc), and equal draws for a diagonal Sc
+    want = (cm**2).sum(1) + np.trace(Sc, axis1=1, axis2=2)
+    np.testing.assert_allclose((d**2).mean(1), want, rtol=0.1)
+    diag = np.linalg.norm(cm[0] + np.sqrt(np.diag(Sc[0])) * z[0], axis=1)
+    np.testing.assert_allclose(d[0], diag, rtol=1e-12)

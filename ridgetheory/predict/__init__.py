@@ -1,6 +1,7 @@
 """Predictions of the reach-align-slide dynamics (theory.md section 4)."""
 
 from .align import AlignPrediction, normal_fixed_point, normal_offset_field, predict_alignment
+from .combined import Prediction, predict
 from .curves import RidgeCurves, prediction_curves, trajectory_curves, tube_radius
 from .phases import PhaseTimes, half_motion_time, phase_times, rate_ratio, rates
 from .reach import ReachPrediction, predict_reach, tube_fraction
@@ -15,6 +16,8 @@ from .slide import (
 from .start import CriticalCensus, SlideStart, critical_census, slide_start
 
 __all__ = [
+    "Prediction",
+    "predict",
     "RidgeCurves",
     "trajectory_curves",
     "prediction_curves",

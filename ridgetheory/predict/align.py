@@ -40,8 +40,9 @@ import numpy as np
 from .._checks import PredictionWarning, RidgeTheoryError, check_array, check_int, check_seed
 from ..grids import check_grid
 from ..simulate.noise import normals
-from ._common import at_mode, check_model, grid_coefficients, phi1, score_error
-from .curves import TUBE_LEVEL, tube_radius
+from ._common import at_mode, check_model, score_error
+from .curves import TUBE_LEVEL
+from .reduced import Moments
 from .slide import SlidePrediction
 
 __all__ = ["AlignPrediction", "predict_alignment", "normal_fixed_point", "normal_offset_field"]
@@ -141,21 +142,6 @@ class AlignPrediction:
         for q, row in zip(self.quantile_levels, self.quantiles, strict=True):
             out[f"q{q:g}"] = float(row[i])
         return out
-
-
-def _transport(V_new: np.ndarray, V_old: np.ndarray) -> np.ndarray:
-    """Rotations (M, k, k) that carry normal coordinates from ``V_old`` to ``V_new``.
-
-    The orthogonal polar factor of ``V_new^T V_old``: the rotation nearest to the overlap,
-    so a smoothly turning normal space transports the state with it, and where the frame
-    turns abruptly (at a corner of the ridge, where the chords of a polygonal ridge meet)
-    the state keeps its size instead of losing the part that left the new normal space.
-    """
-    O = np.einsum("mdi,mdj->mij", V_new, V_old)
-    if O.shape[1] == 1:
-        return np.where(O >= 0, 1.0, -1.0)
-    U, _, Wt = np.linalg.svd(O)
-    return U @ Wt
 
 
 def predict_alignment(
@@ -267,103 +253,59 @@ def predict_alignment(
             f"`start_displacements` passed to {where} must have shape ({M}, {D}); "
             f"got {mu0.shape}."
         )
-    co = grid_coefficients(density.process, g)
-    k = D - ridge.d
-    L1 = len(g)
-    mean_d = np.empty(L1)
-    mean_mu = np.empty(L1)
-    fixed = np.empty(L1)
-    rate = np.empty(L1)
-    qs = np.empty((len(quantiles), L1))
-    radius = tube_radius(density.process, g, D - ridge.d, tube_level)
-    tube = np.empty(L1)
-    traj = np.arange(M * n_draws)
-    cm = np.zeros((M, k))  # mean normal displacement, in frame coordinates
-    Sc = np.zeros((M, k, k))  # normal covariance, in frame coordinates
-
-    def stats(l, use):
-        z = normals(seed, traj, l, k).reshape(M, n_draws, k)[use]
-        w, U = np.linalg.eigh(0.5 * (Sc[use] + np.swapaxes(Sc[use], 1, 2)))
-        root = U * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
-        eta = cm[use][:, None, :] + np.einsum("mij,mnj->mni", root, z)
-        dist = np.linalg.norm(eta, axis=2).ravel()
-        mean_d[l] = dist.mean()
-        qs[:, l] = np.quantile(dist, quantiles)
-        tube[l] = np.mean(dist <= radius[l])
-        mean_mu[l] = np.linalg.norm(cm[use], axis=1).mean()
-
+    mom = Moments(density.process, g, M, D, ridge.d, quantiles, n_draws, seed, tube_level)
     undetermined = 0
-    no_fixed_point = 0
-    V_prev = None
-    for l in range(L1):
+    for l in range(len(g)):
         t = float(g[l])
         fr = ridge.frames(F[l], t)
-        und = np.asarray(fr.undetermined)
+        und = np.asarray(fr.undetermined).copy()
         undetermined += int(und.sum())
         s_exact = density.score(F[l], t)
         if und.any():  # at rest on a mode the frame may be undetermined (see at_mode)
-            rest = np.zeros(M, dtype=bool)
-            rest[und] = at_mode(density, F[l][und], t, fr.eigenvalues[und], 1e-8)
-            und = und & ~rest
+            idx = np.flatnonzero(und)
+            und[idx[at_mode(density, F[l][idx], t, fr.eigenvalues[idx], 1e-8)]] = False
         why[(why == 0) & und] = 2
-        V = fr.normal
-        lam = -co["f"][l] + co["g2"][l] * fr.eigenvalues[:, ridge.d :]  # (M, k)
-        if V_prev is None:
-            cm = np.einsum("mdk,md->mk", V, mu0)
-        else:
-            R = _transport(V, V_prev)
-            cm = np.einsum("mij,mj->mi", R, cm)
-            Sc = R @ Sc @ np.swapaxes(R, 1, 2)
-        V_prev = V
-        bad = ~(np.isfinite(cm).all(axis=1) & np.isfinite(Sc).all(axis=(1, 2)))
+        if l == 0:
+            mom.start(fr.normal, mu0)
+        lam = mom.rates(l, fr.eigenvalues[:, ridge.d :])
+        error = np.asarray(model.score(F[l], t), dtype=np.float64) - s_exact
+        bad, c = mom.observe(l, fr.normal, lam, error, why == 0)
         why[(why == 0) & bad] = 3
-        cm[bad], Sc[bad] = 0.0, 0.0  # keep the excluded finite
-        use = why == 0
-        if not use.any():
+        if not (why == 0).any():
             raise RidgeTheoryError(
                 f"{where}: no usable member at t = {t:.4g} ({_describe(why)}). Start where "
                 "the frames are determined (predict_slide's start_time), or check the feet.")
-        stats(l, use)
-        c = np.einsum("mdk,md->mk", V, np.asarray(model.score(F[l], t), dtype=np.float64)
-                      - s_exact)
-        contracting = np.all(lam < 0, axis=1) & use
-        no_fixed_point += int(np.sum(use & ~contracting))
-        if contracting.any():
-            fp = co["g2"][l] * c[contracting] / -lam[contracting]
-            fixed[l] = float(np.mean(np.linalg.norm(fp, axis=1)))
-        else:
-            fixed[l] = np.nan  # counted in meta["fixed_point_undefined_steps"]
-        rate[l] = float(np.median(-lam[use, 0]))
-        if l == L1 - 1:
-            break
-        dt = co["dt"][l]
-        with np.errstate(over="ignore", invalid="ignore"):
-            E = np.exp(lam * dt)
-            cm = E * cm + dt * phi1(lam * dt) * co["g2"][l] * c
-            Sc = E[:, :, None] * Sc * E[:, None, :]
-            Sc[:, np.arange(k), np.arange(k)] += dt * phi1(2 * lam * dt) * co["g2"][l]
+        if l < len(g) - 1:
+            mom.advance(l, lam, c)
+    return align_result(mom, g, why, where, {"undetermined_member_steps": undetermined})
+
+
+def align_result(mom: Moments, g: np.ndarray, why: np.ndarray, where: str,
+                 extra: dict[str, Any]) -> AlignPrediction:
+    """AlignPrediction from stepped moments; warns with the counts when members are excluded."""
+    M = len(why)
     use = why == 0
     excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
     if excluded:
         warnings.warn(
             f"{where} excluded {M - int(use.sum())} of {M} members ({_describe(why)}); the "
             "statistics use the other members (meta['usable']).", PredictionWarning,
-            stacklevel=2)
+            stacklevel=3)
     return AlignPrediction(
         times=g,
-        mean_distance=mean_d,
-        quantile_levels=tuple(quantiles),
-        quantiles=qs,
-        mean_drift_distance=mean_mu,
-        fixed_point_distance=fixed,
-        normal_rate=rate,
-        final_mean=np.einsum("mdk,mk->md", V, cm),
-        tube_radius=radius,
-        tube_fraction=tube,
-        meta={"members": M, "n_draws": n_draws, "seed": seed,
-              "undetermined_member_steps": undetermined, "usable": use, "excluded": excluded,
-              "fixed_point_undefined_steps": int(np.sum(~np.isfinite(fixed))),
-              "noncontracting_member_steps": no_fixed_point},
+        mean_distance=mom.mean,
+        quantile_levels=mom.quantiles,
+        quantiles=mom.qs,
+        mean_drift_distance=mom.drift,
+        fixed_point_distance=mom.fixed,
+        normal_rate=mom.rate,
+        final_mean=np.einsum("mdk,mk->md", mom.V, mom.cm),
+        tube_radius=mom.radius,
+        tube_fraction=mom.tube,
+        meta={"members": M, "n_draws": mom.n_draws, "seed": mom.seed, "usable": use,
+              "excluded": excluded,
+              "fixed_point_undefined_steps": int(np.sum(~np.isfinite(mom.fixed))),
+              "noncontracting_member_steps": mom.no_fixed_point, **extra},
     )
 
 

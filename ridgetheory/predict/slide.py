@@ -30,7 +30,8 @@ from .._checks import (
 from ..grids import check_grid
 from ..simulate.noise import normals
 from ..simulate.schemes import get_scheme
-from ._common import at_mode, check_model
+from ._common import check_model
+from .reduced import Feet
 from .start import SlideStart, slide_start
 
 __all__ = [
@@ -182,6 +183,7 @@ def predict_slide(
     tol: float = 1e-8,
     max_iter: int = 100,
     backend: str = "auto",
+    fast: bool | None = None,
 ) -> SlidePrediction:
     """Integrate the reduced dynamics along the ridge for an ensemble of members.
 
@@ -218,6 +220,11 @@ def predict_slide(
     seed : int, default=0
     tol, max_iter :
         Projection settings for each step (see :meth:`Ridge.project`).
+    fast : bool, optional
+        Project with the numba kernel, warm-started from each member's previous frame (None:
+        when the density has the empirical kernel and numba runs; False: the numpy reference
+        path). With the exact score (``model is density``) the kernel's mean shift is the
+        score, so a step costs one kernel call.
 
     Returns
     -------
@@ -234,6 +241,17 @@ def predict_slide(
         When members are excluded (counts in the message and in ``excluded``).
     """
     where = "predict_slide"
+    g, st, y, seed, max_iter = setup(model, density, ridge, grid, start, start_time=start_time,
+                                     start_from=start_from, method=method, backend=backend,
+                                     seed=seed, max_iter=max_iter, where=where)
+    return reduce(model, density, ridge, g, st, y, noise=noise, seed=seed, tol=tol,
+                  max_iter=max_iter, method=method, start_from=start_from, fast=fast,
+                  where=where)[0]
+
+
+def setup(model, density, ridge, grid, start, *, start_time, start_from, method, backend, seed,
+          max_iter, where):
+    """Checks, the start (:func:`slide_start` or given) and the members' states there."""
     check_model(model, density, ridge, where)
     g = check_grid(grid, where)
     y = check_array(start, "start", where, ndim=2)
@@ -245,23 +263,35 @@ def predict_slide(
     seed = check_seed(seed, where)
     max_iter = check_int(max_iter, "max_iter", where, low=1)
     st = _resolve_start(start_time, density, ridge, g, where)
-    j = st.index
-    if start_from == "simulation" and j > 0:
+    if start_from == "simulation" and st.index > 0:
         from ..simulate import simulate
 
-        y = simulate(model, density.process, y0=y, grid=g[: j + 1], method=method,
+        y = simulate(model, density.process, y0=y, grid=g[: st.index + 1], method=method,
                      backend=backend, seed=seed, progress=False).final
+    return g, st, y, seed, max_iter
+
+
+def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, method, start_from,
+           fast, where, moments=None):
+    """The reduced dynamics from ``st`` (one pass; the align moments ride along when given).
+
+    Returns the SlidePrediction and the per-member exclusion codes (index into _REASONS)."""
+    j = st.index
     start_states = y.copy()
     em = get_scheme("em", where).coefficients(density.process, g)
     M, D = y.shape
+    d = ridge.d
     traj = np.arange(M)
+    exact = model is density  # the exact score: the kernel's mean shift is the score
     why = np.zeros(M, dtype=np.int8)  # 0 usable, else the first reason (index into _REASONS)
-    pr = ridge.project(y, float(g[j]), tol=tol, max_iter=10 * max_iter)
-    y = np.array(pr.points)
-    missed = _unconverged(density, ridge, pr, y, float(g[j]), tol)
-    why[missed & np.asarray(pr.undetermined)] = 2
-    why[(why == 0) & missed] = 1
-    unconverged = int(missed.sum())
+    proj = Feet(density, ridge, tol=tol, fast=fast)
+    fs = proj.project(y, float(g[j]), 10 * max_iter)
+    y = fs.points
+    why[fs.missed & fs.undetermined] = 2
+    why[(why == 0) & fs.missed] = 1
+    unconverged = int(fs.missed.sum())
+    if moments is not None:
+        moments.start(fs.normal, start_states - y)
     K = len(g) - j
     feet = np.empty((K, M, D))
     feet[0] = y
@@ -269,33 +299,39 @@ def predict_slide(
     lengths = np.zeros((K, M))
     undetermined = 0
     resting = 0
-    for l in range(j, len(g) - 1):
+    h = np.asarray(density.process.h(g), dtype=np.float64)
+    for l in range(j, len(g)):
         t = float(g[l])
-        fr = ridge.frames(y, t)
-        T = fr.tangent  # (M, D, d)
+        s_exact = fs.shift / h[l]
+        s = s_exact if exact else np.asarray(model.score(y, t), dtype=np.float64)
+        if moments is not None:
+            lam = moments.rates(l - j, fs.eigenvalues[:, d:])
+            bad, c = moments.observe(l - j, fs.normal, lam, None if exact else s - s_exact,
+                                     why == 0)
+            why[(why == 0) & bad] = 5
+            if l < len(g) - 1:
+                moments.advance(l - j, lam, c)
+        if l == len(g) - 1:
+            break
+        und = fs.undetermined | fs.at_mode
+        undetermined += int(und.sum())
+        resting += int(fs.at_mode.sum())
+        why[(why == 0) & fs.undetermined] = 3
         # the sampler's own Euler-Maruyama step, then only its tangential part is kept
-        s = np.asarray(model.score(y, t), dtype=np.float64)
         xi = normals(seed, traj, l, D) if noise else None
         step = em.step(l, y, s, xi) - y
-        step_T = np.einsum("mdk,mek,me->md", T, T, step)
-        und = np.asarray(fr.undetermined)
-        step_T[und] = 0.0
-        undetermined += int(und.sum())
-        if und.any():
-            rest = np.zeros(M, dtype=bool)
-            rest[und] = at_mode(density, y[und], t, fr.eigenvalues[und], tol)
-            resting += int(rest.sum())
-            why[(why == 0) & und & ~rest] = 3
-        pr = ridge.project(y + step_T, float(g[l + 1]), tol=tol, max_iter=max_iter)
-        new = np.array(pr.points)
-        missed = _unconverged(density, ridge, pr, new, float(g[l + 1]), tol)
-        unconverged += int(missed.sum())
+        T = fs.tangent  # (M, D, d)
+        step_T = np.einsum("mdk,mk->md", T, np.einsum("mdk,md->mk", T, step))
+        step_T[und] = 0.0  # no arbitrary direction is trusted
+        fs = proj.project(y + step_T, float(g[l + 1]), max_iter)
+        new = fs.points
+        unconverged += int(fs.missed.sum())
         length += np.linalg.norm(new - y, axis=1)
         lengths[l + 1 - j] = length
         y = new
         feet[l + 1 - j] = y
     if K > 1:
-        why[(why == 0) & missed] = 4
+        why[(why == 0) & fs.missed] = 4
     usable = why == 0
     excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
     if not usable.any():
@@ -307,7 +343,7 @@ def predict_slide(
         warnings.warn(
             f"{where} excluded {M - int(usable.sum())} of {M} members ({_describe(excluded)}); "
             "statistics use the other members (see SlidePrediction.usable).",
-            PredictionWarning, stacklevel=2)
+            PredictionWarning, stacklevel=3)
     return SlidePrediction(
         times=g[j:].copy(),
         feet=feet,
@@ -320,24 +356,13 @@ def predict_slide(
         usable=usable,
         excluded=excluded,
         meta={"members": M, "noise": noise, "seed": seed, "tol": tol, "method": method,
-              "at_mode_steps": resting,
-              "start_from": start_from, "start": st.as_dict()},
-    )
-
-
-def _unconverged(density, ridge, pr, points, t, tol):
-    """Projections that missed the tolerance, leaving out points at rest on a mode (whose
-    frame may be undetermined there, which the projection reports as not converged)."""
-    miss = ~np.asarray(pr.converged)
-    idx = np.flatnonzero(miss & np.asarray(pr.undetermined))
-    if idx.size:
-        lam = ridge.frames(points[idx], t).eigenvalues
-        miss[idx[at_mode(density, points[idx], t, lam, tol)]] = False
-    return miss
+              "at_mode_steps": resting, "start_from": start_from, "start": st.as_dict(),
+              "fast": proj.fast},
+    ), why
 
 
 _REASONS = ("usable", "start_unconverged", "start_undetermined", "undetermined",
-            "final_unconverged")
+            "final_unconverged", "diverged")
 
 
 def _describe(counts: dict[str, int]) -> str:

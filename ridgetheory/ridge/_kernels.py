@@ -337,16 +337,22 @@ def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step,
 
 @nb.njit(cache=True, parallel=True)
 def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton,
-                   iters, status, res, lam, logw, offs):
+                   iters, status, res, lam, logw, offs, frames, shift, warm):
     """Project every row of ``x`` (M, D) in place onto the ridge (SCMS or Newton).
 
     Outputs per point: ``iters`` (+= updates taken), ``status``, ``res`` = ``|P_N (m - x)|``
     at the returned point, ``lam`` = ascending eigenvalues of ``S_dir`` there and ``logw`` =
     ``log W`` (so ``S = W S_dir``), ``offs`` =
-    ``|eta|, |P_N eta|, |P_T eta|`` with ``eta = start - x`` and ``P`` at the returned point.
+    ``|eta|, |P_N eta|, |P_T eta|`` with ``eta = start - x`` and ``P`` at the returned point,
+    ``frames`` (M, D, D) = the eigenvectors of ``S_dir`` there (columns, ascending) and
+    ``shift`` (M, D) = ``m - x`` there. With ``warm``, ``frames`` holds each point's previous
+    frame on entry and the first Jacobi solve starts from it (the slide reduction projects
+    points a small step from where their frame was computed). Pass empty (0, D, D) and (0, D)
+    arrays when neither is wanted.
     """
     M, D = x.shape
     n = data.shape[0]
+    keep = frames.shape[0] == M  # empty (0, D, D) / (0, D) arrays: not wanted
     nblk = (M + BLOCK - 1) // BLOCK
     for b in nb.prange(nblk):
         # one workspace per block of points, not per point
@@ -367,15 +373,24 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
         Z = np.empty((SBLOCK, D))
         EZ = np.empty((SBLOCK, D))
         for i in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
+            if warm:
+                for c in range(D):
+                    for q in range(D):
+                        V[c, q] = frames[i, c, q]
             _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
                          newton, iters, status, res, lam, logw, offs, lg, xi, off, S, A, w, V,
-                         step, xt, off2, S2, w2, V2, step2, Z, EZ)
+                         step, xt, off2, S2, w2, V2, step2, Z, EZ, warm)
+            if keep:
+                for c in range(D):
+                    shift[i, c] = off[c]
+                    for q in range(D):
+                        frames[i, c, q] = V[c, q]
 
 
 @nb.njit(cache=True, nogil=True)
 def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton, iters,
                  status, res, lam, logw, offs, lg, xi, off, S, A, w, V, step, xt, off2, S2, w2,
-                 V2, step2, Z, EZ):
+                 V2, step2, Z, EZ, warm):
     """The SCMS / Newton loop of one point (see :func:`project_kernel`)."""
     D = x.shape[1]
     for c in range(D):
@@ -383,7 +398,7 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
     ai = a[i]
     hi = h[i]
     r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step,
-                             False, Z, EZ)
+                             warm, Z, EZ)
     st = RUNNING
     it = 0
     while True:

@@ -378,7 +378,7 @@ class Ridge:
                                     p.data, np.ascontiguousarray(p.data.T),
                                     np.einsum("nd,nd->n", p.data, p.data), k, tol, max_iter,
                                     method == "newton", it_sub, st_sub, r_sub, lam_sub, lw_sub,
-                                    off_sub)
+                                    off_sub, np.empty((0, D, D)), np.empty((0, D)), False)
         xs[idx] = sub
         iters[idx] = it_sub
         status[idx] = st_sub
@@ -408,6 +408,43 @@ class Ridge:
         conv = (status == 0) & ~und
         return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
                     curvature=curv, gap=gap, displacement=offs, undetermined=und)
+
+    def _project_frames(self, x: np.ndarray, t: float, frames: np.ndarray | None, *,
+                        tol: float, max_iter: int, method: str = "scms") -> dict[str, Any]:
+        """Internal fast path of the slide reduction (needs :func:`_kernel_ok`): project clean
+        (M, D) points at one time with the numba kernel, warm-starting each point's first
+        Jacobi solve from ``frames`` (M, D, D) when given; returns the points, kernel status,
+        the ascending spectrum and eigenvectors of ``S_dir``, ``log W`` and ``m - x`` there,
+        with the diagnostics of :class:`RidgeFrames` (``lam_h`` ascending Hessian
+        eigenvalues, ``undetermined``)."""
+        from . import _kernels
+
+        p = self.density
+        M, D = x.shape
+        a = np.full(M, float(p.process.alpha(t)))
+        h = np.full(M, float(p.process.h(t)))
+        xs = np.array(x, dtype=np.float64, order="C")
+        out = {k: np.zeros(M, dtype=dt) for k, dt in
+               (("iters", np.int64), ("status", np.int8), ("res", np.float64),
+                ("logw", np.float64))}
+        lam = np.zeros((M, D))
+        offs = np.zeros((M, 3))
+        V = np.array(frames, dtype=np.float64, order="C") if frames is not None \
+            else np.empty((M, D, D))
+        shift = np.empty((M, D))
+        with numba_threads_for(M, min_per_thread=256):
+            _kernels.project_kernel(xs, xs.copy(), a, h, p.data, np.ascontiguousarray(p.data.T),
+                                    np.einsum("nd,nd->n", p.data, p.data), D - self.d, tol,
+                                    max_iter, method == "newton", out["iters"], out["status"],
+                                    out["res"], lam, out["logw"], offs, V, shift,
+                                    frames is not None)
+        with np.errstate(under="ignore"):
+            w = np.exp(out["logw"])
+        lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
+        _, _, _, und = diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True, self.d,
+                                   self.gap_rtol, self.gap_atol)
+        return {"points": xs, "status": out["status"], "lam_h": lam_h, "vectors": V,
+                "shift": shift, "undetermined": und}
 
     # -- ridge sets ------------------------------------------------------------------------------
     def extract(self, t: float, seeds: Any = None, bounds: Any = None, *, n_seeds: int = 400,
