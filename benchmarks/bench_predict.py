@@ -16,11 +16,10 @@ import argparse
 import warnings
 
 import numpy as np
+from _util import environment, median_time, write_json
 
 import ridgetheory as rt
 from ridgetheory.predict import predict, predict_alignment, predict_slide
-
-from _util import environment, median_time, write_json
 
 CASES = {
     "hexagon_D2": lambda: 3.0 * np.stack([np.cos(np.arange(6) * np.pi / 3),

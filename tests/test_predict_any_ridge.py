@@ -288,3 +288,13 @@ def test_distance_draws_from_a_cholesky_factor_have_the_moments_of_the_covarianc
     np.testing.assert_allclose((d**2).mean(1), want, rtol=0.1)
     diag = np.linalg.norm(cm[0] + np.sqrt(np.diag(Sc[0])) * z[0], axis=1)
     np.testing.assert_allclose(d[0], diag, rtol=1e-12)
+
+
+@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=60),
+       st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4))
+def test_quantiles_from_one_partition_are_numpys(x, levels):
+    from ridgetheory.predict.reduced import quantiles
+
+    x = np.asarray(x)
+    np.testing.assert_allclose(quantiles(x, tuple(levels)), np.quantile(x, levels), rtol=1e-12,
+                               atol=1e-9)

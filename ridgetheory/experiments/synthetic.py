@@ -60,13 +60,12 @@ from ..predict import (
     PhaseTimes,
     allocation,
     classify_resting,
-    predict_alignment,
+    predict,
     predict_reach,
-    predict_slide,
     prediction_curves,
     trajectory_curves,
 )
-from ..predict.phases import _first_time_at_least
+from ..predict.phases import first_time_at_least
 from ..processes import OU
 from ..ridge import Ridge
 from ..simulate import sample_pt, simulate
@@ -216,9 +215,9 @@ def _measure(ridge, traj, n_measure, centres, radius, density, reference=None) -
 def _predict(model, density, ridge, grid, save_t, p, seed, centres, radius, reference=None):
     M = int(p.get("n_predict", 400))
     start = sample_pt(density, float(grid[0]), M, seed + 101)
-    slide = predict_slide(model, density, ridge, grid, start, seed=seed + 102,
-                          method=p.get("method", "em"))
-    align = predict_alignment(model, density, ridge, slide.times, slide, seed=seed + 103)
+    both = predict(model, density, ridge, grid, start, seed=seed + 102,
+                   method=p.get("method", "em"), align_seed=seed + 103)
+    slide, align = both.slide, both.align
     reach = predict_reach(density, ridge, save_t, n=M, seed=seed + 104)
     # the reduced part covers t <= the slide start; above it the prediction is the simulation
     on = save_t[save_t <= slide.times[0] * (1 + 1e-12)]
@@ -473,7 +472,7 @@ def _claims(ctx, p, density, ridge, runs, main_runs, centres, radius, grid, late
             # predicted reach from the exact p_t mass (the reduced part starts below it)
             pa = pc.phase_times(rate=rate)
             predicted = PhaseTimes(
-                reach=_first_time_at_least(m["times"], pr["reach"].fraction, 0.9),
+                reach=first_time_at_least(m["times"], pr["reach"].fraction, 0.9),
                 align=pa.align, slide=pa.slide)
             r["rates"] = {
                 "times": mc.times,

@@ -37,12 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import PredictionWarning, RidgeTheoryError, check_array, check_int, check_seed
+from .._checks import PredictionWarning, RidgeTheoryError, check_array, check_seed
 from ..grids import check_grid
-from ..simulate.noise import normals
 from ._common import at_mode, check_model, score_error
 from .curves import TUBE_LEVEL
-from .reduced import Moments
+from .reduced import Moments, draws_per_member
 from .slide import SlidePrediction
 
 __all__ = ["AlignPrediction", "predict_alignment", "normal_fixed_point", "normal_offset_field"]
@@ -153,7 +152,7 @@ def predict_alignment(
     *,
     start_displacements: Any = None,
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
-    n_draws: int = 32,
+    n_draws: int | None = None,
     seed: int = 0,
     tube_level: float = TUBE_LEVEL,
     start_offsets: Any = None,
@@ -182,8 +181,9 @@ def predict_alignment(
         Displacements ``eta`` from the foot points at ``grid[0]`` (their normal part is
         used); default 0. ``start_offsets`` is a deprecated alias.
     quantiles : tuple of float, default=(0.1, 0.5, 0.9)
-    n_draws : int, default=32
-        Gaussian draws per member for the distance statistics (counter-based, from ``seed``).
+    n_draws : int, optional
+        Gaussian draws per member for the distance statistics (counter-based, from ``seed``,
+        the same at every step); default ``ceil(16384 / M)``, at least 4.
     seed : int, default=0
     tube_level : float, default=0.95
         Level of the tube radius (:func:`ridgetheory.predict.tube_radius`).
@@ -238,7 +238,7 @@ def predict_alignment(
             f"`feet` passed to {where} must have shape (L + 1, M, {density.dim}) with "
             f"L + 1 = {len(g)}, or (M, {density.dim}); got shape {F.shape}."
         )
-    n_draws = check_int(n_draws, "n_draws", where, low=1)
+    n_draws = draws_per_member(n_draws, F.shape[1], where)
     seed = check_seed(seed, where)
     M, D = F.shape[1:]
     if why is None:

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_int, check_seed
+from .._checks import check_seed
 from .align import AlignPrediction, align_result
 from .curves import TUBE_LEVEL
-from .reduced import Moments
+from .reduced import Moments, draws_per_member
 from .slide import SlidePrediction, reduce, setup
 from .start import SlideStart
 
@@ -52,7 +52,7 @@ def predict(
     backend: str = "auto",
     fast: bool | None = None,
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
-    n_draws: int = 32,
+    n_draws: int | None = None,
     align_seed: int | None = None,
     tube_level: float = TUBE_LEVEL,
 ) -> Prediction:
@@ -87,7 +87,7 @@ def predict(
     g, st, y, seed, max_iter = setup(model, density, ridge, grid, start, start_time=start_time,
                                      start_from=start_from, method=method, backend=backend,
                                      seed=seed, max_iter=max_iter, where=where)
-    n_draws = check_int(n_draws, "n_draws", where, low=1)
+    n_draws = draws_per_member(n_draws, len(y), where)
     a_seed = check_seed(seed + 1 if align_seed is None else align_seed, where, "align_seed")
     mom = Moments(density.process, g[st.index:], len(y), density.dim, ridge.d, quantiles,
                   n_draws, a_seed, tube_level)

@@ -3,7 +3,8 @@
 Working definitions (docs/predictions.md explains the choice):
 
 * reach time: the largest time at which at least ``level`` (0.9) of the samples lie within
-  the tube ``r_t = radius_factor sqrt(h_t)`` around the ridge;
+  the tube ``r_t = chi_{D-d}^{-1}(0.95) sqrt(h_t)`` around the ridge (:func:`tube_radius`;
+  ``2 sqrt(h_t)`` in one normal direction);
 * align time: the largest time at which the median normal contraction rate
   ``k_N = -(-f + g^2 l_{d+1})`` at the samples' foot points reaches ``rate`` (10, in units
   of the OU rate): theory.md's "align once l_{d+1} << 0". The ratio ``k_N / k_T`` to the
@@ -78,7 +79,8 @@ def half_motion_time(times: np.ndarray, progress: np.ndarray) -> float:
     return float(np.exp(np.log(times[j - 1]) + w * (np.log(times[j]) - np.log(times[j - 1]))))
 
 
-def _first_time_at_least(times: np.ndarray, values: np.ndarray, level: float) -> float:
+def first_time_at_least(times: np.ndarray, values: np.ndarray, level: float) -> float:
+    """The largest time at which ``values >= level`` (NaN when never)."""
     ok = np.flatnonzero(np.asarray(values) >= level)
     return float(np.asarray(times)[ok].max()) if ok.size else float("nan")
 
@@ -123,7 +125,7 @@ def phase_times(
     rate : float, default=10.0
     """
     return PhaseTimes(
-        reach=_first_time_at_least(times, tube_fraction, level),
-        align=_first_time_at_least(times, normal_rate, rate),
+        reach=first_time_at_least(times, tube_fraction, level),
+        align=first_time_at_least(times, normal_rate, rate),
         slide=half_motion_time(times, separation),
     )

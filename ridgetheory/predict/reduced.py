@@ -153,6 +153,16 @@ def distances(cm: np.ndarray, Sc: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out
 
 
+def quantiles(x: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
+    """``np.quantile(x, levels)`` (linear interpolation) from one partial sort for all levels."""
+    n = len(x)
+    pos = np.asarray(levels, dtype=np.float64) * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    part = np.partition(x, np.unique(np.concatenate([lo, hi])))
+    return part[lo] + (pos - lo) * (part[hi] - part[lo])
+
+
 def canonical(V: np.ndarray) -> np.ndarray:
     """Columns of ``V`` (M, D, k) signed so that each one's largest-magnitude entry is positive.
 
@@ -161,6 +171,19 @@ def canonical(V: np.ndarray) -> np.ndarray:
     idx = np.argmax(np.abs(V), axis=1)  # (M, k)
     lead = np.take_along_axis(V, idx[:, None, :], axis=1)  # (M, 1, k)
     return V * np.where(lead < 0, -1.0, 1.0)
+
+
+#: distance samples per step the default number of draws per member aims at
+SAMPLES_PER_STEP = 16384
+
+
+def draws_per_member(n_draws: int | None, M: int, where: str) -> int:
+    """``n_draws``, or ``ceil(16384 / M)`` (at least 4) when None."""
+    from .._checks import check_int
+
+    if n_draws is None:
+        return max(4, -(-SAMPLES_PER_STEP // max(int(M), 1)))
+    return check_int(n_draws, "n_draws", where, low=1)
 
 
 class Moments:
@@ -231,7 +254,7 @@ class Moments:
         else:
             dist = distances(cm, Sc, z).ravel()
         self.mean[l] = dist.mean()
-        self.qs[:, l] = np.quantile(dist, self.quantiles)
+        self.qs[:, l] = quantiles(dist, self.quantiles)
         self.tube[l] = np.mean(dist <= self.radius[l])
         self.drift[l] = np.linalg.norm(cm, axis=1).mean()
 

@@ -237,6 +237,33 @@ def slide_start(density: Any, ridge: Any, grid: Any, *, min_density: float = 1e-
     """
     where = "slide_start"
     g = check_grid(grid, where)
+    key = _key(density, ridge, g, min_density, neighbours, coarse)
+    if key is not None and key in _MEMO:
+        return _MEMO[key]
+    out = _slide_start(density, ridge, g, min_density, neighbours, coarse, where)
+    if key is not None:
+        if len(_MEMO) >= 64:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = out
+    return out
+
+
+#: slide starts already found, by what determines them (a census costs up to a second)
+_MEMO: dict[tuple, SlideStart] = {}
+
+
+def _key(density, ridge, g, *settings):
+    data = getattr(density, "data", None)
+    if getattr(density, "fused_kernel", None) != "empirical" or data is None:
+        return None  # only a density whose maths are the empirical ones: data and process
+    import hashlib
+
+    digest = hashlib.sha1(np.ascontiguousarray(data, dtype=np.float64).tobytes()
+                          + np.ascontiguousarray(g).tobytes()).hexdigest()
+    return (digest, repr(density.process), ridge.d, *settings)
+
+
+def _slide_start(density, ridge, g, min_density, neighbours, coarse, where):
     n = len(np.asarray(getattr(density, "data", ())))
     if n > MAX_CENSUS_POINTS:
         raise RidgeTheoryError(
