@@ -12,7 +12,9 @@ import ridgetheory.symbolic
 
 SECTIONS = [
     ("ridgetheory", rt, [n for n in rt.__all__
-                         if n not in ("__version__", "predict", "measure", "conventions")]),
+                         if n not in ("__version__", "predict", "measure", "conventions",
+                                      "injected")]),
+    ("ridgetheory.injected", rt.injected, rt.injected.__all__),
     ("ridgetheory.conventions", ridgetheory.conventions, ridgetheory.conventions.__all__),
     ("ridgetheory.predict", ridgetheory.predict, ridgetheory.predict.__all__),
     ("ridgetheory.measure", ridgetheory.measure, ridgetheory.measure.__all__),

@@ -28,8 +28,10 @@ __all__ = [
 
 
 class PredictionWarning(UserWarning):
-    """A prediction excluded members (undetermined frames, unconverged projections); the
-    counts are in the message and on the result."""
+    """A prediction excluded members; the counts are in the message and on the result.
+
+    Members are excluded where their frame is undetermined or their projection does not
+    converge (see ``SlidePrediction.excluded`` and ``AlignPrediction.meta["excluded"]``)."""
 
 
 class RidgeTheoryError(ValueError):

@@ -46,12 +46,13 @@ Distances, tube fractions, rates and separations come from
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import grids
-from .._checks import RidgeTheoryError, check_choice
+from .._checks import PredictionWarning, RidgeTheoryError, check_choice
 from ..densities import SmoothedEmpirical
 from ..injected import InjectedError, radial, rotational
 from ..measure import allocation_test, memorization_fraction
@@ -215,8 +216,11 @@ def _measure(ridge, traj, n_measure, centres, radius, density, reference=None) -
 def _predict(model, density, ridge, grid, save_t, p, seed, centres, radius, reference=None):
     M = int(p.get("n_predict", 400))
     start = sample_pt(density, float(grid[0]), M, seed + 101)
-    both = predict(model, density, ridge, grid, start, seed=seed + 102,
-                   method=p.get("method", "em"), align_seed=seed + 103)
+    with warnings.catch_warnings():
+        # the counts are recorded in the report (predicted_excluded), not printed per run
+        warnings.simplefilter("ignore", PredictionWarning)
+        both = predict(model, density, ridge, grid, start, seed=seed + 102,
+                       method=p.get("method", "em"), align_seed=seed + 103)
     slide, align = both.slide, both.align
     reach = predict_reach(density, ridge, save_t, n=M, seed=seed + 104)
     # the reduced part covers t <= the slide start; above it the prediction is the simulation

@@ -281,12 +281,13 @@ def predict_alignment(
 
 
 def align_result(mom: Moments, g: np.ndarray, why: np.ndarray, where: str,
-                 extra: dict[str, Any]) -> AlignPrediction:
-    """AlignPrediction from stepped moments; warns with the counts when members are excluded."""
+                 extra: dict[str, Any], warn_slide: bool = True) -> AlignPrediction:
+    """AlignPrediction from stepped moments; warns with the counts when members are excluded
+    (not for those the slide excluded when ``warn_slide`` is False: it has warned already)."""
     M = len(why)
     use = why == 0
     excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
-    if excluded:
+    if excluded and (warn_slide or set(excluded) != {"slide"}):
         warnings.warn(
             f"{where} excluded {M - int(use.sum())} of {M} members ({_describe(why)}); the "
             "statistics use the other members (meta['usable']).", PredictionWarning,

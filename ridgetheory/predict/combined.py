@@ -97,5 +97,5 @@ def predict(
     # the align view: excluded by the slide (1) or diverged moments (3)
     code = np.where(why == 0, 0, np.where(why == 5, 3, 1)).astype(np.int8)
     align = align_result(mom, slide.times, code, where, {
-        "undetermined_member_steps": slide.undetermined})
+        "undetermined_member_steps": slide.undetermined}, warn_slide=False)
     return Prediction(slide=slide, align=align)

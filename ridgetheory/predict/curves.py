@@ -68,7 +68,8 @@ class RidgeCurves:
     ----------
     times : array of shape (K,)
     mean_distance : array of shape (K,)
-        Mean ``|eta|`` over the usable members.
+        Mean ``|eta|`` over the usable members (NaN only at a time where no member is
+        usable, which ``excluded`` then shows as M; the same for the other statistics).
     quantile_levels : tuple of float
     distance_quantiles : array of shape (n_levels, K)
     tube_radius : array of shape (K,)
