@@ -298,3 +298,24 @@ def test_quantiles_from_one_partition_are_numpys(x, levels):
     x = np.asarray(x)
     np.testing.assert_allclose(quantiles(x, tuple(levels)), np.quantile(x, levels), rtol=1e-12,
                                atol=1e-9)
+
+
+def test_numba_transport_matches_the_numpy_polar_factor():
+    from ridgetheory.predict._kernels import transport_state
+
+    rng = np.random.default_rng(5)
+    M, D, k = 40, 8, 5
+    V_old = np.linalg.qr(rng.normal(size=(M, D, k)))[0]
+    # small turns (Newton-Schulz) for most members, an abrupt one (SVD) for the last ten
+    turn = np.linalg.qr(rng.normal(size=(M, D, D)) * np.r_[[0.05] * 30, [1.0] * 10][:, None, None]
+                        + np.eye(D))[0]
+    V_new = np.ascontiguousarray(turn @ V_old)
+    cm = rng.normal(size=(M, k))
+    A = rng.normal(size=(M, k, k))
+    Sc = A @ np.swapaxes(A, 1, 2)
+    R = transport(V_new, V_old)
+    want_c = np.einsum("mij,mj->mi", R, cm)
+    want_S = R @ Sc @ np.swapaxes(R, 1, 2)
+    transport_state(V_new, np.ascontiguousarray(V_old), cm, Sc)
+    np.testing.assert_allclose(cm, want_c, atol=1e-10)
+    np.testing.assert_allclose(Sc, want_S, atol=1e-10)

@@ -37,3 +37,92 @@ def cholesky_distances(cm, Sc, z, out):
                     v += L[i, r] * z[m, q, r]
                 tot += v * v
             out[m, q] = np.sqrt(tot)
+
+
+#: members per parallel work item of transport_state (they share one scratch)
+BLOCK = 32
+
+
+@nb.njit(cache=True, nogil=True)
+def _matmul(A, B, out, ta):
+    """``out = A^T B`` (ta) or ``A B`` for small square matrices (k, k)."""
+    k = A.shape[0]
+    for i in range(k):
+        for j in range(k):
+            acc = 0.0
+            for r in range(k):
+                acc += (A[r, i] if ta else A[i, r]) * B[r, j]
+            out[i, j] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def _deviation(X, G):
+    """``max |X^T X - I|``, with ``G`` scratch."""
+    _matmul(X, X, G, True)
+    k = X.shape[0]
+    dev = 0.0
+    for i in range(k):
+        for j in range(k):
+            v = abs(G[i, j] - (1.0 if i == j else 0.0))
+            if v > dev:
+                dev = v
+    return dev
+
+
+@nb.njit(cache=True, parallel=True)
+def transport_state(Vn, Vo, cm, Sc):
+    """In place: carry each member's normal state ``cm`` (M, k), ``Sc`` (M, k, k) from frame
+    ``Vo`` to ``Vn`` (M, D, k) by the orthogonal polar factor ``R`` of ``Vn^T Vo``:
+    ``cm <- R cm``, ``Sc <- R Sc R^T``. Newton-Schulz iteration where the overlap is nearly
+    orthogonal (``max |O^T O - I| < 0.5``), SVD otherwise (the numpy twin:
+    :func:`ridgetheory.predict.reduced.transport`)."""
+    M, D, k = Vn.shape
+    nblk = (M + BLOCK - 1) // BLOCK
+    for b in nb.prange(nblk):
+        X = np.empty((k, k))
+        G = np.empty((k, k))
+        T = np.empty((k, k))
+        c = np.empty(k)
+        for m in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
+            for i in range(k):
+                for j in range(k):
+                    acc = 0.0
+                    for d in range(D):
+                        acc += Vn[m, d, i] * Vo[m, d, j]
+                    X[i, j] = acc
+            if _deviation(X, G) < 0.5:
+                for _ in range(8):
+                    # X <- 1.5 X - 0.5 X (X^T X); G holds X^T X from _deviation
+                    for i in range(k):
+                        for j in range(k):
+                            acc = 0.0
+                            for r in range(k):
+                                acc += X[i, r] * G[r, j]
+                            T[i, j] = 1.5 * X[i, j] - 0.5 * acc
+                    for i in range(k):
+                        for j in range(k):
+                            X[i, j] = T[i, j]
+                    if _deviation(X, G) < 1e-13:
+                        break
+            else:
+                U, _, Wt = np.linalg.svd(X.copy())
+                _matmul(U, Wt, X, False)
+            # c = R cm, Sc <- R Sc R^T (T = Sc R^T first)
+            for i in range(k):
+                acc = 0.0
+                for r in range(k):
+                    acc += X[i, r] * cm[m, r]
+                c[i] = acc
+            for i in range(k):
+                cm[m, i] = c[i]
+                for j in range(k):
+                    acc = 0.0
+                    for r in range(k):
+                        acc += Sc[m, i, r] * X[j, r]
+                    T[i, j] = acc
+            for i in range(k):
+                for j in range(k):
+                    acc = 0.0
+                    for r in range(k):
+                        acc += X[i, r] * T[r, j]
+                    Sc[m, i, j] = acc

@@ -227,9 +227,7 @@ class Moments:
         V = canonical(V)
         c = np.zeros(lam.shape) if error is None else np.einsum("mdk,md->mk", V, error)
         if self.V is not None:
-            R = transport(V, self.V)
-            self.cm = np.einsum("mij,mj->mi", R, self.cm)
-            self.Sc = R @ self.Sc @ np.swapaxes(R, 1, 2)
+            self._transport(V)
         self.V = V
         bad = ~(np.isfinite(self.cm).all(axis=1) & np.isfinite(self.Sc).all(axis=(1, 2)))
         self.cm[bad], self.Sc[bad] = 0.0, 0.0  # keep the excluded finite
@@ -246,6 +244,21 @@ class Moments:
             self.fixed[l] = np.nan  # counted in meta["fixed_point_undefined_steps"]
         self.rate[l] = float(np.median(-lam[use, 0])) if use.any() else np.nan
         return bad, c
+
+    def _transport(self, V: np.ndarray) -> None:
+        from ..backend import backend_status
+
+        if self.k > 1 and backend_status("numba").available:
+            from ._kernels import transport_state
+
+            self.cm = np.ascontiguousarray(self.cm)
+            self.Sc = np.ascontiguousarray(self.Sc)
+            transport_state(np.ascontiguousarray(V), np.ascontiguousarray(self.V), self.cm,
+                            self.Sc)
+            return
+        R = transport(V, self.V)
+        self.cm = np.einsum("mij,mj->mi", R, self.cm)
+        self.Sc = R @ self.Sc @ np.swapaxes(R, 1, 2)
 
     def _stats(self, l: int, use: np.ndarray) -> None:
         z, Sc, cm = self.z[use], self.Sc[use], self.cm[use]

@@ -146,7 +146,7 @@ def jacobi_eigh(S, A, w, V, warm=False):
             tot += A[p, p] * A[p, p]
             for q in range(p + 1, D):
                 off += A[p, q] * A[p, q]
-        if off <= 1e-36 * (tot + 2.0 * off) or off < 1e-300:
+        if off <= 1e-30 * (tot + 2.0 * off) or off < 1e-300:
             break
         for p in range(D - 1):
             for q in range(p + 1, D):

@@ -443,7 +443,8 @@ class Ridge:
         lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
         _, _, _, und = diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True, self.d,
                                    self.gap_rtol, self.gap_atol)
-        return {"points": xs, "status": out["status"], "lam_h": lam_h, "vectors": V,
+        return {"points": xs, "status": out["status"], "iters": out["iters"], "lam_h": lam_h,
+                "vectors": V,
                 "shift": shift, "undetermined": und}
 
     # -- ridge sets ------------------------------------------------------------------------------
