@@ -28,6 +28,7 @@ from .._checks import (
     check_seed,
 )
 from ..grids import check_grid
+from ..measure import nearest_training
 from ..simulate.noise import normals
 from ..simulate.schemes import get_scheme
 from ._common import check_model
@@ -66,10 +67,8 @@ def classify_resting(points: Any, centres: Any, radius: float) -> np.ndarray:
         raise RidgeTheoryError(
             f"`centres` passed to {where} must have {P.shape[1]} columns; got shape {C.shape}."
         )
-    d2 = ((P[:, None, :] - C[None, :, :]) ** 2).sum(-1)
-    near = np.argmin(d2, axis=1)
-    ok = d2[np.arange(len(P)), near] <= radius**2
-    return np.where(ok, near, -1).astype(np.int64)
+    idx, dist = nearest_training(P, C, k=1)
+    return np.where(dist[:, 0] <= radius, idx[:, 0], -1).astype(np.int64)
 
 
 @dataclass
@@ -107,7 +106,8 @@ class SlidePrediction:
         projection at ``t_min``.
     excluded : dict of str to int
         Members left out, by the first reason that applies (``"start_unconverged"``,
-        ``"start_undetermined"``, ``"undetermined"``, ``"final_unconverged"``).
+        ``"start_undetermined"``, ``"undetermined"``, ``"final_unconverged"``, and with
+        :func:`predict` ``"diverged"``: the align moments overflowed).
     """
 
     times: np.ndarray
@@ -124,6 +124,7 @@ class SlidePrediction:
 
     @property
     def n_usable(self) -> int:
+        """Number of usable members."""
         return int(np.count_nonzero(self.usable)) if self.usable is not None else len(self.final)
 
     def _use(self) -> np.ndarray:
@@ -149,8 +150,8 @@ def allocation(points: Any, centres: Any) -> np.ndarray:
     if C.shape[1] != P.shape[1]:
         raise RidgeTheoryError(
             f"`centres` passed to allocation must have {P.shape[1]} columns; got {C.shape}.")
-    d2 = ((P[:, None, :] - C[None, :, :]) ** 2).sum(-1)
-    return np.bincount(np.argmin(d2, axis=1), minlength=len(C)).astype(np.int64)
+    idx, _ = nearest_training(P, C, k=1)  # chunked: memory O(chunk * n), not O(M * n * D)
+    return np.bincount(idx[:, 0], minlength=len(C)).astype(np.int64)
 
 
 def _resolve_start(start_time: Any, density: Any, ridge: Any, g: np.ndarray,
