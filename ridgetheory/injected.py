@@ -67,10 +67,12 @@ class rotational:  # noqa: N801
         self.centre = None if centre is None else check_array(centre, "centre", "rotational",
                                                               ndim=1)
         if (not isinstance(plane, (tuple, list)) or len(plane) != 2
-                or not all(isinstance(i, (int, np.integer)) for i in plane)
+                or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                           and i >= 0 for i in plane)
                 or plane[0] == plane[1]):
             raise RidgeTheoryError(
-                f"`plane` passed to rotational must be two different axis indices; got {plane!r}.")
+                f"`plane` passed to rotational must be two different non-negative axis "
+                f"indices; got {plane!r}.")
         self.plane = (int(plane[0]), int(plane[1]))
 
     def __call__(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -21,8 +21,8 @@ def cholesky_distances(cm, Sc, z, out):
             acc = Sc[m, j, j]
             for r in range(j):
                 acc -= L[j, r] * L[j, r]
-            if acc <= 0.0:
-                continue
+            if acc <= 1e-14 * abs(Sc[m, j, j]) or acc <= 0.0:
+                continue  # no spread left in this direction (up to rounding)
             L[j, j] = np.sqrt(acc)
             for i in range(j + 1, k):
                 a = 0.5 * (Sc[m, i, j] + Sc[m, j, i])
@@ -56,17 +56,19 @@ def _matmul(A, B, out, ta):
 
 
 @nb.njit(cache=True, nogil=True)
-def _deviation(X, G):
-    """``max |X^T X - I|``, with ``G`` scratch."""
+def _deviation(X, G, frobenius):
+    """``|X^T X - I|`` (Frobenius, or the largest entry), with ``G`` scratch."""
     _matmul(X, X, G, True)
     k = X.shape[0]
     dev = 0.0
     for i in range(k):
         for j in range(k):
             v = abs(G[i, j] - (1.0 if i == j else 0.0))
-            if v > dev:
+            if frobenius:
+                dev += v * v
+            elif v > dev:
                 dev = v
-    return dev
+    return np.sqrt(dev) if frobenius else dev
 
 
 @nb.njit(cache=True, parallel=True)
@@ -74,7 +76,7 @@ def transport_state(Vn, Vo, cm, Sc):
     """In place: carry each member's normal state ``cm`` (M, k), ``Sc`` (M, k, k) from frame
     ``Vo`` to ``Vn`` (M, D, k) by the orthogonal polar factor ``R`` of ``Vn^T Vo``:
     ``cm <- R cm``, ``Sc <- R Sc R^T``. Newton-Schulz iteration where the overlap is nearly
-    orthogonal (``max |O^T O - I| < 0.5``), SVD otherwise (the numpy twin:
+    orthogonal (``|O^T O - I|_F < 0.5``) and it converges, SVD otherwise (the numpy twin:
     :func:`ridgetheory.predict.reduced.transport`)."""
     M, D, k = Vn.shape
     nblk = (M + BLOCK - 1) // BLOCK
@@ -90,7 +92,11 @@ def transport_state(Vn, Vo, cm, Sc):
                     for d in range(D):
                         acc += Vn[m, d, i] * Vo[m, d, j]
                     X[i, j] = acc
-            if _deviation(X, G) < 0.5:
+            ok = False
+            # a Frobenius deviation below 0.5 keeps every singular value in the basin of
+            # Newton-Schulz; unconverged members fall back to the SVD
+            if _deviation(X, G, True) < 0.5:
+                _deviation(X, G, False)  # G = X^T X for the first update
                 for _ in range(8):
                     # X <- 1.5 X - 0.5 X (X^T X); G holds X^T X from _deviation
                     for i in range(k):
@@ -102,9 +108,16 @@ def transport_state(Vn, Vo, cm, Sc):
                     for i in range(k):
                         for j in range(k):
                             X[i, j] = T[i, j]
-                    if _deviation(X, G) < 1e-13:
+                    if _deviation(X, G, False) < 1e-13:
                         break
-            else:
+                ok = _deviation(X, G, False) < 1e-12
+            if not ok:
+                for i in range(k):
+                    for j in range(k):
+                        acc = 0.0
+                        for d in range(D):
+                            acc += Vn[m, d, i] * Vo[m, d, j]
+                        X[i, j] = acc
                 U, _, Wt = np.linalg.svd(X.copy())
                 _matmul(U, Wt, X, False)
             # c = R cm, Sc <- R Sc R^T (T = Sc R^T first)

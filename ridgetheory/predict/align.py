@@ -112,7 +112,8 @@ class AlignPrediction:
     tube_fraction : array of shape (L + 1,)
         Predicted share of ``|eta|`` within ``tube_radius``.
     final_mean : array of shape (M, D)
-        Predicted mean displacement vector per member at ``t_min``.
+        Predicted mean displacement vector per member at ``t_min`` (zeros for excluded
+        members whose moments diverged).
     """
 
     times: np.ndarray
@@ -161,7 +162,7 @@ def predict_alignment(
 
     The state of each member is its mean normal displacement and normal covariance in
     coordinates of the normal frame at its foot point; from one step to the next it is
-    carried to the new frame by the nearest rotation (:func:`_transport`), so it keeps its
+    carried to the new frame by the nearest rotation (:func:`.reduced.transport`), so it keeps its
     size where the frame turns.
 
     Parameters

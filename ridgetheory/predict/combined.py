@@ -67,7 +67,11 @@ def predict(
     -------
     Prediction
         ``.slide`` as :func:`predict_slide` returns it and ``.align`` as
-        ``predict_alignment(model, density, ridge, slide.times, slide, seed=align_seed)``.
+        ``predict_alignment(model, density, ridge, slide.times, slide, seed=align_seed)``
+        (tested equal), with one difference: the align statistics at a step use the members
+        usable up to that step, since a member the slide excludes later is not known to be
+        excluded yet; ``predict_alignment`` given the finished slide leaves it out from the
+        start. Members whose align moments diverge leave the align statistics only.
 
     Examples
     --------

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi
 
-from .._checks import RidgeTheoryError, check_scalar
+from .._checks import RidgeTheoryError, check_int, check_scalar
+from ..processes import check_process
 from .phases import PhaseTimes, phase_times, rates
 
 __all__ = ["tube_radius", "RidgeCurves", "trajectory_curves", "prediction_curves"]
@@ -48,6 +49,7 @@ def tube_radius(process: Any, t: Any, normal_dim: int, level: float = TUBE_LEVEL
     -------
     radius : float array shaped like ``t``
     """
+    process = check_process(process, "tube_radius")
     if isinstance(normal_dim, bool) or not isinstance(normal_dim, (int, np.integer)) \
             or normal_dim < 1:
         raise RidgeTheoryError(
@@ -81,7 +83,8 @@ class RidgeCurves:
     feet : array of shape (K, M, D)
     usable : array of shape (K, M), bool
         Members the statistics use at each time (a converged projection with a determined
-        frame; for a prediction, the members the slide and align predictions kept).
+        frame; for a prediction, the members the finished slide and align predictions kept,
+        the same at every time).
     source : str
         ``"simulation"`` or ``"prediction"``.
     """
@@ -164,9 +167,15 @@ def trajectory_curves(density: Any, ridge: Any, traj: Any, *, reference: Any = N
     RidgeCurves
     """
     where = "trajectory_curves"
+    _check_ridge(ridge, density, where)
+    if not (hasattr(traj, "states") and hasattr(traj, "times")):
+        raise RidgeTheoryError(
+            f"`traj` passed to {where} must be Trajectories (from rt.simulate with save_at); "
+            f"got {type(traj).__name__}.")
+    quantiles = _check_levels(quantiles, where)
     states = np.asarray(traj.states, dtype=np.float64)
     if members is not None:
-        states = states[:, :members]
+        states = states[:, : check_int(members, "members", where, low=1)]
     times = np.asarray(traj.times, dtype=np.float64)
     K, M, D = states.shape
     feet = np.empty_like(states)
@@ -179,6 +188,22 @@ def trajectory_curves(density: Any, ridge: Any, traj: Any, *, reference: Any = N
         use[j] = np.asarray(pr.converged) & ~np.asarray(pr.undetermined)
     return _assemble(density, ridge, times, feet, dist, use, reference, quantiles, level,
                      "simulation", where)
+
+
+def _check_ridge(ridge, density, where):
+    if getattr(ridge, "density", None) is not density:
+        raise RidgeTheoryError(f"`ridge` passed to {where} must be rt.Ridge(density, d) of "
+                               "`density`.")
+    if ridge.d < 1:
+        raise RidgeTheoryError(f"`ridge` passed to {where} must have d >= 1 (a tangent rate).")
+
+
+def _check_levels(quantiles, where):
+    q = np.asarray(quantiles, dtype=np.float64)
+    if q.ndim != 1 or not q.size or not np.all((q >= 0) & (q <= 1)):
+        raise RidgeTheoryError(
+            f"`quantiles` passed to {where} must be levels in [0, 1]; got {quantiles!r}.")
+    return tuple(float(v) for v in q)
 
 
 def _assemble(density, ridge, times, feet, dist, use, reference, quantiles, level, source,
@@ -204,7 +229,8 @@ def _assemble(density, ridge, times, feet, dist, use, reference, quantiles, leve
 
 
 def prediction_curves(density: Any, ridge: Any, slide: Any, align: Any, *,
-                      times: Any = None, reference: Any = None) -> RidgeCurves:
+                      times: Any = None, reference: Any = None,
+                      level: float = TUBE_LEVEL) -> RidgeCurves:
     """Phase curves of a prediction: foot points from the slide, distances from the align
     moment equations (their mean, quantiles and tube fraction at the same radius).
 
@@ -218,6 +244,8 @@ def prediction_curves(density: Any, ridge: Any, slide: Any, align: Any, *,
         Times of ``slide.times`` to report (default all).
     reference : RidgeCurves, optional
         Prediction curves of a coupled run (same seed and start) for the separation.
+    level : float, default=0.95
+        Tube level; ``align`` must have been computed with the same (``tube_level``).
 
     Returns
     -------
@@ -226,6 +254,14 @@ def prediction_curves(density: Any, ridge: Any, slide: Any, align: Any, *,
         prediction is the simulation itself (see :func:`predict_reach` for those times).
     """
     where = "prediction_curves"
+    from .align import AlignPrediction
+    from .slide import SlidePrediction
+
+    _check_ridge(ridge, density, where)
+    if not isinstance(slide, SlidePrediction) or not isinstance(align, AlignPrediction):
+        raise RidgeTheoryError(
+            f"`slide` and `align` passed to {where} must be a SlidePrediction and an "
+            f"AlignPrediction; got {type(slide).__name__} and {type(align).__name__}.")
     st = np.asarray(slide.times, dtype=np.float64)
     if len(align.times) != len(st) or not np.allclose(align.times, st, rtol=1e-12, atol=0):
         raise RidgeTheoryError(
@@ -245,11 +281,11 @@ def prediction_curves(density: Any, ridge: Any, slide: Any, align: Any, *,
     use_m = use_m & np.asarray(align.meta.get("usable", use_m))
     feet = slide.feet[idx]
     use = np.broadcast_to(use_m, feet.shape[:2]).copy()
-    r = tube_radius(density.process, st[idx], ridge.D - ridge.d)
+    r = tube_radius(density.process, st[idx], ridge.D - ridge.d, level)
     if not np.allclose(r, align.tube_radius[idx]):
         raise RidgeTheoryError(
-            f"`align` passed to {where} used another tube level; recompute it with the "
-            "default level or pass matching curves.")
+            f"`align` passed to {where} used another tube level than level={level:g}; pass "
+            "the level its tube_level had.")
     kn, kt = _median_rates(density, ridge, feet, st[idx], use)
     ref = _check_reference(reference, feet, where)
     sep = None if ref is None else _separation(feet, ref, use & reference.usable)

@@ -4,7 +4,7 @@ Working definitions (docs/predictions.md explains the choice):
 
 * reach time: the largest time at which at least ``level`` (0.9) of the samples lie within
   the tube ``r_t = chi_{D-d}^{-1}(0.95) sqrt(h_t)`` around the ridge (:func:`tube_radius`;
-  ``2 sqrt(h_t)`` in one normal direction);
+  ``1.96 sqrt(h_t)`` in one normal direction);
 * align time: the largest time at which the median normal contraction rate
   ``k_N = -(-f + g^2 l_{d+1})`` at the samples' foot points reaches ``rate`` (10, in units
   of the OU rate): theory.md's "align once l_{d+1} << 0". The ratio ``k_N / k_T`` to the

@@ -116,17 +116,22 @@ def transport(V_new: np.ndarray, V_old: np.ndarray) -> np.ndarray:
         return np.where(O >= 0, 1.0, -1.0)
     k = O.shape[1]
     eye = np.eye(k)
-    near = np.abs(np.swapaxes(O, 1, 2) @ O - eye).max(axis=(1, 2)) < 0.5
+    # Newton-Schulz converges when every singular value of O is in (0, sqrt(3)); a Frobenius
+    # deviation below 0.5 bounds them all (an entrywise one does not for k >= 3)
+    near = np.linalg.norm(np.swapaxes(O, 1, 2) @ O - eye, axis=(1, 2)) < 0.5
     R = np.empty_like(O)
     X = O[near]
-    for _ in range(8):  # quadratic convergence from ||X^T X - I|| < 0.5
+    for _ in range(8):
         X = 1.5 * X - 0.5 * X @ np.swapaxes(X, 1, 2) @ X
         if np.abs(np.swapaxes(X, 1, 2) @ X - eye).max(initial=0.0) < 1e-13:
             break
-    R[near] = X
-    if not near.all():
-        U, _, Wt = np.linalg.svd(O[~near])
-        R[~near] = U @ Wt
+    ok = np.abs(np.swapaxes(X, 1, 2) @ X - eye).max(axis=(1, 2), initial=0.0) < 1e-12
+    idx = np.flatnonzero(near)
+    R[idx[ok]] = X[ok]
+    rest = np.setdiff1d(np.arange(len(O)), idx[ok])
+    if rest.size:  # far from orthogonal, or not converged: the SVD
+        U, _, Wt = np.linalg.svd(O[rest])
+        R[rest] = U @ Wt
     return R
 
 
@@ -194,6 +199,13 @@ class Moments:
 
     def __init__(self, process: Any, grid: np.ndarray, M: int, D: int, d: int,
                  quantiles: tuple[float, ...], n_draws: int, seed: int, tube_level: float):
+        levels = np.asarray(quantiles, dtype=np.float64)
+        if levels.ndim != 1 or not levels.size or not np.all((levels >= 0) & (levels <= 1)):
+            from .._checks import RidgeTheoryError
+
+            raise RidgeTheoryError(
+                f"`quantiles` must be a non-empty sequence of levels in [0, 1]; got "
+                f"{quantiles!r}.")
         self.co = grid_coefficients(process, grid)
         self.k, self.M = D - d, M
         self.quantiles, self.n_draws, self.seed = tuple(quantiles), n_draws, seed

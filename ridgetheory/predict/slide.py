@@ -89,8 +89,8 @@ class SlidePrediction:
     path_length : array of shape (K + 1,)
         Median cumulative tangential path length of the usable members from ``times[0]``.
     unconverged : int
-        Projections, over all members and steps, that did not reach the tolerance (kept
-        where they stopped).
+        Projections, over all members and steps, that did not reach the tolerance or ended
+        on an undetermined frame away from a mode (kept where they stopped).
     undetermined : int
         Member-steps whose tangent frame was undetermined; those members do not move along
         the ridge in that step (no arbitrary direction is trusted). Those at rest on a mode
@@ -106,8 +106,7 @@ class SlidePrediction:
         projection at ``t_min``.
     excluded : dict of str to int
         Members left out, by the first reason that applies (``"start_unconverged"``,
-        ``"start_undetermined"``, ``"undetermined"``, ``"final_unconverged"``, and with
-        :func:`predict` ``"diverged"``: the align moments overflowed).
+        ``"start_undetermined"``, ``"undetermined"``, ``"final_unconverged"``).
     """
 
     times: np.ndarray
@@ -276,7 +275,8 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
            fast, where, moments=None):
     """The reduced dynamics from ``st`` (one pass; the align moments ride along when given).
 
-    Returns the SlidePrediction and the per-member exclusion codes (index into _REASONS)."""
+    Returns the SlidePrediction and the per-member exclusion codes (index into _REASONS; 5,
+    diverged align moments, excludes a member from the align statistics only)."""
     j = st.index
     start_states = y.copy()
     em = get_scheme("em", where).coefficients(density.process, g)
@@ -301,15 +301,18 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
     undetermined = 0
     resting = 0
     h = np.asarray(density.process.h(g), dtype=np.float64)
+    diverged = np.zeros(M, dtype=bool)  # align moments that overflowed (predict only)
     for l in range(j, len(g)):
         t = float(g[l])
         s_exact = fs.shift / h[l]
         s = s_exact if exact else np.asarray(model.score(y, t), dtype=np.float64)
+        if l < len(g) - 1:
+            why[(why == 0) & fs.undetermined] = 3
         if moments is not None:
             lam = moments.rates(l - j, fs.eigenvalues[:, d:])
             bad, c = moments.observe(l - j, fs.normal, lam, None if exact else s - s_exact,
-                                     why == 0)
-            why[(why == 0) & bad] = 5
+                                     (why == 0) & ~diverged)
+            diverged |= bad & (why == 0)
             if l < len(g) - 1:
                 moments.advance(l - j, lam, c)
         if l == len(g) - 1:
@@ -317,7 +320,6 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
         und = fs.undetermined | fs.at_mode
         undetermined += int(und.sum())
         resting += int(fs.at_mode.sum())
-        why[(why == 0) & fs.undetermined] = 3
         # the sampler's own Euler-Maruyama step, then only its tangential part is kept
         xi = normals(seed, traj, l, D) if noise else None
         step = em.step(l, y, s, xi) - y
@@ -334,6 +336,8 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
     if K > 1:
         why[(why == 0) & fs.missed] = 4
     usable = why == 0
+    if moments is not None:
+        why = np.where(usable & diverged, np.int8(5), why)  # the align view only
     excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
     if not usable.any():
         raise RidgeTheoryError(
@@ -363,7 +367,7 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
 
 
 _REASONS = ("usable", "start_unconverged", "start_undetermined", "undetermined",
-            "final_unconverged", "diverged")
+            "final_unconverged")
 
 
 def _describe(counts: dict[str, int]) -> str:

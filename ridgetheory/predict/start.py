@@ -20,12 +20,12 @@ where the single mode splits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from .._checks import RidgeTheoryError, check_int
+from .._checks import RidgeTheoryError, check_int, check_scalar
 from ..grids import check_grid
 from ..ridge.frames import mean_shift, spectrum
 
@@ -111,8 +111,14 @@ def critical_census(density: Any, t: float, *, max_index: int = 1, neighbours: i
         raise RidgeTheoryError(
             "`density` passed to critical_census must hold its training points as `data` "
             f"(n, D); got {type(density).__name__}.")
-    max_index = check_int(max_index, "max_index", "critical_census", low=0, high=2)
+    where = "critical_census"
+    max_index = check_int(max_index, "max_index", where, low=0, high=2)
+    neighbours = check_int(neighbours, "neighbours", where, low=0)
+    max_iter = check_int(max_iter, "max_iter", where, low=1)
+    tol = check_scalar(tol, "tol", where, low=0.0, low_open=True)
     proc = density.process
+    t = check_scalar(t, "t", where, low=0.0, low_open=True,
+                     high=float(proc.t_max) if np.isfinite(proc.t_max) else None)
     a, h = float(proc.alpha(t)), float(proc.h(t))
     x = _starts(data, a, max_index, neighbours)
     tt = np.full(len(x), float(t))
@@ -170,9 +176,10 @@ class SlideStart:
     time : float
         ``grid[index]``.
     critical_time : float or None
-        The last grid time (above the start) whose census differs from the settled one; the
-        last critical time lies in ``(time, critical_time]``. None when the census never
-        changes on the grid (the start is then ``grid[0]``).
+        The grid time just above the start, where the census first differs (by a critical
+        point that carries mass) from the one below it; the last critical time lies in
+        ``(time, critical_time]``. None when no such change is on the grid (the start is then
+        ``grid[0]``).
     reason : str
         ``"census"`` (found), ``"given"`` (an explicit ``start_time``) or ``"grid start"``.
     settled : tuple of int
@@ -237,14 +244,18 @@ def slide_start(density: Any, ridge: Any, grid: Any, *, min_density: float = 1e-
     """
     where = "slide_start"
     g = check_grid(grid, where)
+    min_density = check_scalar(min_density, "min_density", where, low=0.0, high=1.0,
+                               low_open=True)
+    neighbours = check_int(neighbours, "neighbours", where, low=0)
+    coarse = check_int(coarse, "coarse", where, low=1)
     key = _key(density, ridge, g, min_density, neighbours, coarse)
     if key is not None and key in _MEMO:
-        return _MEMO[key]
+        return replace(_MEMO[key], census=dict(_MEMO[key].census))
     out = _slide_start(density, ridge, g, min_density, neighbours, coarse, where)
     if key is not None:
         if len(_MEMO) >= 64:
             _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = out
+        _MEMO[key] = replace(out, census=dict(out.census))
     return out
 
 
