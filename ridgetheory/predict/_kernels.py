@@ -85,12 +85,14 @@ def transport_state(Vn, Vo, cm, Sc):
         G = np.empty((k, k))
         T = np.empty((k, k))
         c = np.empty(k)
+        O = np.empty((k, k))
         for m in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
             for i in range(k):
                 for j in range(k):
                     acc = 0.0
                     for d in range(D):
                         acc += Vn[m, d, i] * Vo[m, d, j]
+                    O[i, j] = acc
                     X[i, j] = acc
             ok = False
             # a Frobenius deviation below 0.5 keeps every singular value in the basin of
@@ -112,13 +114,7 @@ def transport_state(Vn, Vo, cm, Sc):
                         break
                 ok = _deviation(X, G, False) < 1e-12
             if not ok:
-                for i in range(k):
-                    for j in range(k):
-                        acc = 0.0
-                        for d in range(D):
-                            acc += Vn[m, d, i] * Vo[m, d, j]
-                        X[i, j] = acc
-                U, _, Wt = np.linalg.svd(X.copy())
+                U, _, Wt = np.linalg.svd(O.copy())
                 _matmul(U, Wt, X, False)
             # c = R cm, Sc <- R Sc R^T (T = Sc R^T first)
             for i in range(k):
