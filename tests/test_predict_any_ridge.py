@@ -252,8 +252,15 @@ def test_curves_of_simulation_and_prediction_agree_in_d8(d8):
     # the chi radius in 7 normal directions holds most samples near the end (2 sqrt(h): ~20 %)
     assert sim.tube_fraction[-1] > 0.85 and pred.tube_fraction[-1] > 0.85
     assert np.all(sim.excluded == 0)
-    same = trajectory_curves(p, ridge, tr, reference=sim)
-    assert np.all(same.separation == 0.0)
+    # a tangential error separates coupled runs along the ridge; the same run does not
+    m = rt.InjectedError(p, ridge, tangent=0.2, units="denoiser")
+    moved = trajectory_curves(p, ridge, rt.simulate(m, y0=x0, grid=grid, seed=0, progress=False,
+                                                    save_at=save), reference=sim)
+    assert moved.separation[-1] > 0.05 and np.all(np.diff(moved.separation) >= 0)
+    assert np.all(trajectory_curves(p, ridge, tr, reference=sim).separation == 0.0)
+    np.testing.assert_allclose(sim.distance[-1],
+                               ridge.project(tr.states[-1], save[-1], tol=1e-8, max_iter=500)
+                               .displacement[:, 0], atol=1e-12)
 
 
 @pytest.mark.parametrize("layout", ["d8", "hexagon"])

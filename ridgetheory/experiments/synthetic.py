@@ -83,8 +83,8 @@ def _grid(p: dict[str, Any]) -> np.ndarray:
 
 
 def _save_indices(n_steps: int, n_save: int) -> np.ndarray:
-    idx = np.unique(np.round(np.linspace(0, n_steps, n_save)).astype(int))
-    return idx
+    # always the end: the final distances are read from the last saved time
+    return np.unique(np.r_[np.round(np.linspace(0, n_steps, n_save)).astype(int), n_steps])
 
 
 def build_model(
@@ -208,8 +208,8 @@ def _measure(ridge, traj, n_measure, centres, radius, density, reference=None) -
         "final": final,
         "labels": classify_resting(final, centres, radius),
         "allocation": allocation(final, centres),
-        "final_distance": ridge.project(final[:n_measure], float(traj.grid[-1]), tol=1e-8,
-                                        max_iter=500).displacement[:, 0],
+        # the last saved time is t_min (_save_indices keeps the end): its distances are these
+        "final_distance": cur.distance[-1],
     }
 
 

@@ -68,3 +68,13 @@ def at_mode(density, x: np.ndarray, t: float, eigenvalues: np.ndarray, tol: floa
     ms = mean_shift(density, x, np.full(len(x), float(t)))
     return (np.linalg.norm(ms, axis=1) <= max(10 * tol, 1e-6 * np.sqrt(h))) & np.all(
         np.asarray(eigenvalues) < 0, axis=1)
+
+
+def exclusion_counts(why: np.ndarray, reasons: tuple[str, ...]) -> dict[str, int]:
+    """Members left out by reason: ``why`` (M,) holds 0 (kept) or an index into ``reasons``."""
+    return {r: int(np.sum(why == i)) for i, r in enumerate(reasons) if i and np.any(why == i)}
+
+
+def describe_exclusions(counts: dict[str, int]) -> str:
+    """``"3 start undetermined, 1 final unconverged"`` for the warnings and errors."""
+    return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) or "none"

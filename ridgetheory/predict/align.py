@@ -39,7 +39,13 @@ import numpy as np
 
 from .._checks import PredictionWarning, RidgeTheoryError, check_array, check_seed
 from ..grids import check_grid
-from ._common import at_mode, check_model, score_error
+from ._common import (
+    at_mode,
+    check_model,
+    describe_exclusions,
+    exclusion_counts,
+    score_error,
+)
 from .curves import TUBE_LEVEL
 from .reduced import Moments, draws_per_member
 from .slide import SlidePrediction
@@ -273,9 +279,10 @@ def predict_alignment(
         bad, c = mom.observe(l, fr.normal, lam, error, why == 0)
         why[(why == 0) & bad] = 3
         if not (why == 0).any():
+            counts = describe_exclusions(exclusion_counts(why, _REASONS))
             raise RidgeTheoryError(
-                f"{where}: no usable member at t = {t:.4g} ({_describe(why)}). Start where "
-                "the frames are determined (predict_slide's start_time), or check the feet.")
+                f"{where}: no usable member at t = {t:.4g} ({counts}). Start where the frames "
+                "are determined (predict_slide's start_time), or check the feet.")
         if l < len(g) - 1:
             mom.advance(l, lam, c)
     return align_result(mom, g, why, where, {"undetermined_member_steps": undetermined})
@@ -287,11 +294,12 @@ def align_result(mom: Moments, g: np.ndarray, why: np.ndarray, where: str,
     (not for those the slide excluded when ``warn_slide`` is False: it has warned already)."""
     M = len(why)
     use = why == 0
-    excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
+    excluded = exclusion_counts(why, _REASONS)
     if excluded and (warn_slide or set(excluded) != {"slide"}):
         warnings.warn(
-            f"{where} excluded {M - int(use.sum())} of {M} members ({_describe(why)}); the "
-            "statistics use the other members (meta['usable']).", PredictionWarning,
+            f"{where} excluded {M - int(use.sum())} of {M} members "
+            f"({describe_exclusions(excluded)}); the statistics use the other members "
+            "(meta['usable']).", PredictionWarning,
             stacklevel=3)
     return AlignPrediction(
         times=g,
@@ -313,7 +321,3 @@ def align_result(mom: Moments, g: np.ndarray, why: np.ndarray, where: str,
 
 _REASONS = ("usable", "slide", "undetermined", "diverged")
 
-
-def _describe(why: np.ndarray) -> str:
-    return ", ".join(f"{int(np.sum(why == i))} {r}" for i, r in enumerate(_REASONS)
-                     if i and np.any(why == i))

@@ -81,6 +81,9 @@ class RidgeCurves:
     separation : array of shape (K,) or None
         Running maximum of the median foot-point distance to the coupled ``reference`` run.
     feet : array of shape (K, M, D)
+    distance : array of shape (K, M) or None
+        Each member's ``|eta|`` at each time (simulation only; a prediction has the
+        distribution, not members' distances).
     usable : array of shape (K, M), bool
         Members the statistics use at each time (a converged projection with a determined
         frame; for a prediction, the members the finished slide and align predictions kept,
@@ -101,6 +104,7 @@ class RidgeCurves:
     feet: np.ndarray
     usable: np.ndarray
     source: str
+    distance: np.ndarray | None = None
 
     @property
     def excluded(self) -> np.ndarray:
@@ -225,7 +229,7 @@ def _assemble(density, ridge, times, feet, dist, use, reference, quantiles, leve
     return RidgeCurves(times=times, mean_distance=mean, quantile_levels=tuple(quantiles),
                        distance_quantiles=qs, tube_radius=r, tube_fraction=tube,
                        normal_rate=kn, tangent_rate=kt, separation=sep, feet=feet,
-                       usable=use, source=source)
+                       usable=use, source=source, distance=dist)
 
 
 def prediction_curves(density: Any, ridge: Any, slide: Any, align: Any, *,

@@ -274,10 +274,7 @@ class Moments:
 
     def _stats(self, l: int, use: np.ndarray) -> None:
         z, Sc, cm = self.z[use], self.Sc[use], self.cm[use]
-        if self.k == 1:
-            dist = np.abs(cm[:, None, :] + np.sqrt(np.clip(Sc[:, :, :1], 0.0, None)) * z).ravel()
-        else:
-            dist = distances(cm, Sc, z).ravel()
+        dist = distances(cm, Sc, z).ravel()
         self.mean[l] = dist.mean()
         self.qs[:, l] = quantiles(dist, self.quantiles)
         self.tube[l] = np.mean(dist <= self.radius[l])

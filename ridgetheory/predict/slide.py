@@ -31,7 +31,7 @@ from ..grids import check_grid
 from ..measure import nearest_training
 from ..simulate.noise import normals
 from ..simulate.schemes import get_scheme
-from ._common import check_model
+from ._common import check_model, describe_exclusions, exclusion_counts
 from .reduced import Feet
 from .start import SlideStart, slide_start
 
@@ -338,16 +338,17 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
     usable = why == 0
     if moments is not None:
         why = np.where(usable & diverged, np.int8(5), why)  # the align view only
-    excluded = {r: int(np.sum(why == i)) for i, r in enumerate(_REASONS) if i and np.any(why == i)}
+    excluded = exclusion_counts(why, _REASONS)
     if not usable.any():
         raise RidgeTheoryError(
-            f"{where}: none of the {M} members is usable ({_describe(excluded)}) from the "
-            f"start at t = {st.time:.4g}. Start later (start_time=...), where the members' "
-            "frames are determined, or raise max_iter / tol.")
+            f"{where}: none of the {M} members is usable ({describe_exclusions(excluded)}) "
+            f"from the start at t = {st.time:.4g}. Start later (start_time=...), where the "
+            "members' frames are determined, or raise max_iter / tol.")
     if excluded:
         warnings.warn(
-            f"{where} excluded {M - int(usable.sum())} of {M} members ({_describe(excluded)}); "
-            "statistics use the other members (see SlidePrediction.usable).",
+            f"{where} excluded {M - int(usable.sum())} of {M} members "
+            f"({describe_exclusions(excluded)}); statistics use the other members (see "
+            "SlidePrediction.usable).",
             PredictionWarning, stacklevel=3)
     return SlidePrediction(
         times=g[j:].copy(),
@@ -368,10 +369,6 @@ def reduce(model, density, ridge, g, st, y, *, noise, seed, tol, max_iter, metho
 
 _REASONS = ("usable", "start_unconverged", "start_undetermined", "undetermined",
             "final_unconverged")
-
-
-def _describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) or "none"
 
 
 def tangential_drift_profile(

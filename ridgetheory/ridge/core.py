@@ -29,6 +29,13 @@ def _kernel_ok(density) -> bool:
             and np.dtype(getattr(density, "dtype", None)) == np.float64)
 
 
+def _kernel_data(density) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training points as the projection kernel takes them: ``data``, ``data.T``
+    (contiguous) and the squared norms."""
+    data = density.data
+    return data, np.ascontiguousarray(data.T), np.einsum("nd,nd->n", data, data)
+
+
 class Ridge:
     """The d-dimensional log-density ridge of a smoothed density ``p_t`` (theory.md section 2).
 
@@ -375,8 +382,7 @@ class Ridge:
         off_sub = np.empty((idx.size, 3))
         with numba_threads_for(idx.size, min_per_thread=1024):
             _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx],
-                                    p.data, np.ascontiguousarray(p.data.T),
-                                    np.einsum("nd,nd->n", p.data, p.data), k, tol, max_iter,
+                                    *_kernel_data(p), k, tol, max_iter,
                                     method == "newton", it_sub, st_sub, r_sub, lam_sub, lw_sub,
                                     off_sub, np.empty((0, D, D)), np.empty((0, D)), False)
         xs[idx] = sub
@@ -400,11 +406,7 @@ class Ridge:
             pn = np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, eta))
             offs[rest] = np.stack([np.linalg.norm(eta, axis=1), np.linalg.norm(pn, axis=1),
                                    np.linalg.norm(eta - pn, axis=1)], axis=1)
-        with np.errstate(under="ignore"):
-            w = np.exp(logw)
-        lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
-        curv, gap, _, und = diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True,
-                                        self.d, self.gap_rtol, self.gap_atol)
+        lam_h, (curv, gap, _, und) = self._kernel_spectrum(lam, logw, h)
         conv = (status == 0) & ~und
         return dict(points=xs, converged=conv, iterations=iters, residual=rnorm / h,
                     curvature=curv, gap=gap, displacement=offs, undetermined=und)
@@ -433,19 +435,22 @@ class Ridge:
             else np.empty((M, D, D))
         shift = np.empty((M, D))
         with numba_threads_for(M, min_per_thread=256):
-            _kernels.project_kernel(xs, xs.copy(), a, h, p.data, np.ascontiguousarray(p.data.T),
-                                    np.einsum("nd,nd->n", p.data, p.data), D - self.d, tol,
+            _kernels.project_kernel(xs, xs.copy(), a, h, *_kernel_data(p), D - self.d, tol,
                                     max_iter, method == "newton", out["iters"], out["status"],
                                     out["res"], lam, out["logw"], offs, V, shift,
                                     frames is not None)
-        with np.errstate(under="ignore"):
-            w = np.exp(out["logw"])
-        lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
-        _, _, _, und = diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True, self.d,
-                                   self.gap_rtol, self.gap_atol)
+        lam_h, (_, _, _, und) = self._kernel_spectrum(lam, out["logw"], h)
         return {"points": xs, "status": out["status"], "iters": out["iters"], "lam_h": lam_h,
-                "vectors": V,
-                "shift": shift, "undetermined": und}
+                "vectors": V, "shift": shift, "undetermined": und}
+
+    def _kernel_spectrum(self, lam, logw, h):
+        """Ascending Hessian eigenvalues and the frame diagnostics from the kernel's ``S_dir``
+        spectrum ``lam`` (M, D) and ``log W`` (M,): ``S = W S_dir`` for the empirical density."""
+        with np.errstate(under="ignore"):
+            w = np.exp(logw)
+        lam_h = (w[:, None] * lam - h[:, None]) / (h**2)[:, None]
+        return lam_h, diagnostics(lam_h, lam, np.max(np.abs(lam), axis=1), w, h, True, self.d,
+                                  self.gap_rtol, self.gap_atol)
 
     # -- ridge sets ------------------------------------------------------------------------------
     def extract(self, t: float, seeds: Any = None, bounds: Any = None, *, n_seeds: int = 400,
