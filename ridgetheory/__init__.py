@@ -20,6 +20,7 @@ from .protocol import AbstractDensity, AbstractScoreModel
 from .random_features import RandomFeatureFit, RandomFeatureModel, RandomFeatureScore
 from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet
 from .simulate import Trajectories, compare_backends, sample_pt, simulate
+from .sweeps import load_sweep, sweep
 
 try:
     __version__ = version("ridgetheory")
@@ -66,4 +67,7 @@ __all__ = [
     "InjectedError",
     "injected",
     "PredictionWarning",
+    # parameter sweeps (Dask, extra "sweep")
+    "sweep",
+    "load_sweep",
 ]

@@ -7,6 +7,10 @@ Commands
 ``ridgetheory validate [CONFIG ...] [--quick] [--out DIR]``
     Run the validation suite (all experiments by default); exit 0 only when every claim
     not marked open passes.
+``ridgetheory sweep SWEEP.toml [--quick] [--out DIR] [--scheduler ADDR] [--workers N]``
+    Run a parameter sweep on Dask (extra ``sweep``): a LocalCluster by default, an existing
+    cluster with ``--scheduler`` or ``$DASK_SCHEDULER_ADDRESS``; points already in the cache
+    are not run again. Exit 0 when every point ran, 1 when a point failed.
 ``ridgetheory figure NAME [--out PATH]``
     Draw a named figure: ``ridge-two-mode`` or ``rf-error-vs-tau``.
 ``ridgetheory data fetch mnist``
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -83,6 +88,17 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweeps import sweep
+
+    res = sweep(args.sweep, out_dir=args.out, scheduler=args.scheduler, workers=args.workers,
+                quick=True if args.quick else None, progress=not args.no_progress)
+    print(f"[ridgetheory] sweep {res.spec.name}: {len(res.records)} points ({res.n_run} run, "
+          f"{res.n_cached} cached, {res.n_failed} failed) in {res.wall_s:.1f} s; "
+          f"{res.out_dir}/sweep.md")
+    return 0 if res.n_failed == 0 else 1
+
+
 def _figure(args: argparse.Namespace) -> int:
     import importlib
 
@@ -132,6 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=_validate)
 
+    p = sub.add_parser("sweep", help="run a parameter sweep on Dask (extra 'sweep')")
+    p.add_argument("sweep", metavar="SWEEP", help="sweep TOML file")
+    p.add_argument("--quick", action="store_true", help="every point at its quick sizes")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default: sweep-<name>)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="address of a Dask scheduler, tcp://host:8786 (default: "
+                        "$DASK_SCHEDULER_ADDRESS, else a LocalCluster; 'inline': no Dask)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="LocalCluster workers (default: the CPU count)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_sweep)
+
     p = sub.add_parser("figure", help="draw a named figure to PNG")
     p.add_argument("name", choices=sorted(FIGURES))
     p.add_argument("--out", metavar="PATH", help="PNG path (default: NAME-based file here)")
@@ -164,6 +193,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RidgeTheoryError as exc:
         print(f"ridgetheory: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("ridgetheory: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a file or directory the user named
+        print(f"ridgetheory: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one line here, the traceback on request
+        if os.environ.get("RIDGETHEORY_DEBUG"):
+            raise
+        print(f"ridgetheory: internal error: {type(exc).__name__}: {exc} (set "
+              "RIDGETHEORY_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

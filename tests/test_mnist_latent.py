@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -50,11 +49,11 @@ def mnist_ready():
 
 def _ctx(tmp_path, cache):
     from ridgetheory.validate.claims import ExperimentContext
+    from ridgetheory.validate.runner import load_config
 
-    cfg = tomllib.loads(CONFIG.read_text())
-    params = dict(cfg["params"]) | dict(cfg["quick"]) | {"cache_dir": str(cache)}
-    return ExperimentContext("mnist_latent", cfg | {"params": params}, True, tmp_path / "out",
-                             seed=0, progress=False)
+    cfg = load_config(CONFIG, quick=True, overrides={"cache_dir": str(cache)})
+    return ExperimentContext("mnist_latent", cfg, True, tmp_path / "out", seed=0,
+                             progress=False)
 
 
 def test_quick_run_end_to_end_and_stage_cache(tmp_path, mnist_ready):

@@ -23,7 +23,7 @@ TINY = textwrap.dedent("""
     layout = "two_mode"
     model = "exact"
     T = 2.0
-    t_min = 1e-2
+    t_min = {t_min}
     steps = 60
     n_samples = 300
     n_measure = 100
@@ -39,9 +39,11 @@ TINY = textwrap.dedent("""
 """)
 
 
-def _write(tmp_path, name="tiny", min=0.95, open_=""):
+def _write(tmp_path, name="tiny", min=0.95, open_="", t_min=1e-2):
+    """A tiny exact-score config; ``t_min = 1`` stops sampling where p_t is still smooth, so
+    nothing memorizes and the memorization claim fails."""
     path = tmp_path / f"{name}.toml"
-    path.write_text(TINY.format(min=min, open=open_))
+    path.write_text(TINY.format(min=min, open=open_, t_min=t_min))
     return str(path)
 
 
@@ -60,19 +62,21 @@ def test_shipped_configs_parse_and_name_their_claims():
     ):
         assert required in names
     for n in names:
-        _, cfg = load_config(n)
-        assert cfg["claims"], f"{n} names no claims"
-        for claim, settings in cfg["claims"].items():
-            if settings.get("expect") == "open":
-                assert settings.get("reason"), f"{n}/{claim} is open without a reason"
+        for quick in (False, True):
+            cfg = load_config(n, quick=quick)
+            assert cfg.claims, f"{n} names no claims"
+            for claim, c in cfg.claims.items():
+                if c.expect == "open":
+                    assert c.reason, f"{n}/{claim} is open without a reason"
 
 
 def test_quick_overrides_merge_tables(tmp_path):
-    _, cfg = load_config(_write(tmp_path), quick=True)
-    assert cfg["params"]["steps"] == 40 and cfg["params"]["n_samples"] == 300
-    _, cfg = load_config("rf_two_mode", quick=True)
-    assert cfg["params"]["rf"]["quadrature"] == "gauss-hermite"  # kept from [params.rf]
-    assert cfg["params"]["rf"]["p"] < 2000  # overridden by [quick.rf]
+    cfg = load_config(_write(tmp_path), quick=True)
+    assert cfg.params.steps == 40 and cfg.params.n_samples == 300
+    cfg = load_config("rf_two_mode", quick=True)
+    assert cfg.params.rf.quadrature == "gauss-hermite"  # kept from [params.rf]
+    assert cfg.params.rf.p < 2000  # overridden by [quick.rf]
+    assert load_config("rf_two_mode").params.rf.p == 2000
 
 
 def test_unknown_config_is_a_clear_error():
@@ -103,10 +107,10 @@ def test_report_files_and_status(tmp_path):
 
 
 def test_a_failing_claim_fails_the_run_unless_open(tmp_path):
-    impossible = _write(tmp_path, "fails", min=1.01)
+    impossible = _write(tmp_path, "fails", t_min=1.0)
     assert run_suite([impossible], out_dir=tmp_path / "a", progress=False)["passed"] is False
     opened = _write(
-        tmp_path, "open", min=1.01, open_='expect = "open"\n    reason = "cannot exceed one"'
+        tmp_path, "open", t_min=1.0, open_='expect = "open"\n    reason = "cannot exceed one"'
     )
     rep = run_suite([opened], out_dir=tmp_path / "b", progress=False)
     assert rep["passed"] is True and rep["summary"]["open"] == 1
@@ -119,7 +123,7 @@ def test_claim_rejects_unknown_expectation():
 
 
 def test_cli_exit_status(tmp_path):
-    cfg = _write(tmp_path, "fails", min=1.01)
+    cfg = _write(tmp_path, "fails", t_min=1.0)
     r = subprocess.run(
         [
             sys.executable,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,47 +40,23 @@ import numpy as np
 from ..measure import memorization_fraction, nearest_training
 from ..plotting.experiments import alignment_plot, image_grid
 from ..validate.claims import ExperimentContext, ExperimentResult
+from ..validate.schema import plain
+from .params import MnistLatentParams
 
-__all__ = ["run", "DEFAULTS", "memorization_detail", "nearest_two"]
+__all__ = ["run", "DEFAULTS", "MnistResults", "memorization_detail", "nearest_two"]
 
-#: Default parameters (the full run); the TOML's [params] and [quick] override them.
-DEFAULTS: dict[str, Any] = {
-    "cache_dir": "",            # "" -> <data cache>/mnist_latent
-    "vae_digits": [],           # digits the VAE is trained on ([] = all)
-    "vae_latent": 32,
-    "vae_epochs": 30,
-    "vae_batch": 1024,
-    "vae_lr": 1e-3,
-    "digits": [1],              # digits whose latents form the training set ([] = all)
-    "n_train": 0,               # keep the first n_train of them (0 = all)
-    "latent_scale": "std",      # "std": divide by one global scalar to unit mean variance
-    "score_hidden": [512, 512],
-    "score_time_features": 128,
-    "score_parametrization": "noise",
-    "score_weight": "1/h",
-    "score_steps": 8000,
-    "score_batch": 512,
-    "score_lr": 5e-4,
-    "score_patience": 8,
-    "T": 10.0,
-    "t0": 1e-3,
-    "t_min": 1e-3,
-    "sampler_steps": 1000,
-    "n_samples": 2000,
-    "n_saved": 12,
-    "ridge_dims": [3, 4, 20, 25],
-    "claim_dim": 3,
-    "n_analysis": 300,          # samples analysed along trajectories / projected
-    "project_max_iter": 500,
-    "project_tol": 1e-7,
-    "t_late": 0.02,
-    "late_share": 0.5,
-    "memorization_ratio": 1.0 / 3.0,
-    "memorization_bound": 0.1,
-    "n_boot": 1000,
-    "exact_control": True,
-    "n_images": 8,
-}
+
+@dataclass(frozen=True)
+class MnistResults:
+    """What the claim checks read: the parameters and the measured numbers per claim."""
+
+    params: MnistLatentParams
+    found: dict[str, Any]
+
+#: Default parameters (the full run), from the declaration
+#: :class:`~ridgetheory.experiments.params.MnistLatentParams`; the TOML's [params] and
+#: [quick] override them.
+DEFAULTS: dict[str, Any] = plain(MnistLatentParams())
 
 
 # --- small helpers ---------------------------------------------------------------------
@@ -347,32 +324,21 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     Parameters
     ----------
     ctx : ExperimentContext
-        ``ctx.params`` overrides :data:`DEFAULTS` (the quick table is already merged in
-        quick mode); figures go to ``ctx.out_dir`` as ``mnist_latent_<what>.png``.
+        ``ctx.params`` is the parsed :class:`MnistLatentParams` (the quick table is already
+        merged in quick mode); figures go to ``ctx.out_dir`` as ``mnist_latent_<what>.png``.
 
     Returns
     -------
     ExperimentResult
-        Claims ``alignment_late``, ``closer_than_random``, ``normal_error_smaller`` and
-        ``no_memorization``; numbers in ``data``; stage times in ``timings``.
+        The claims the config names, from the checks of
+        :mod:`ridgetheory.experiments.mnist_claims` (``alignment_late``,
+        ``closer_than_random``, ``normal_error_smaller``, ``no_memorization``); numbers in
+        ``data``; stage times in ``timings``.
     """
     from .. import OU, SmoothedEmpirical
     from ..ridge import Ridge
 
-    unknown = set(ctx.params) - set(DEFAULTS)
-    if unknown:
-        from .._checks import RidgeTheoryError
-
-        raise RidgeTheoryError(
-            f"`params` passed to mnist_latent has unknown keys {sorted(unknown)}; known: "
-            f"{sorted(DEFAULTS)}.")
-    p = DEFAULTS | dict(ctx.params)
-    if p["latent_scale"] not in ("std", "none"):
-        from .._checks import RidgeTheoryError
-
-        raise RidgeTheoryError(
-            f"`latent_scale` passed to mnist_latent must be 'std' or 'none'; got "
-            f"{p['latent_scale']!r}.")
+    p = plain(ctx.params)
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
     st = _Stages(p, ctx.seed, ctx.progress)
@@ -421,14 +387,10 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         share = (r_late - r_end) / (r_start - r_end)
     else:
         share = float("nan")  # no drop at all (or no determined frames): the claim fails
-    result.claims.append(ctx.claim(
-        "alignment_late",
-        predicted=f"share of the residual drop at t <= {p['t_late']} > {p['late_share']}",
-        measured={"late_share": share, "start": r_start, "at_t_late": r_late, "end": r_end,
-                  "t_late_saved": float(times[i_late]), "d": claim_dim},
-        tolerance=p["late_share"],
-        passed=bool(np.isfinite(share) and share > p["late_share"]),
-    ))
+    found: dict[str, Any] = {}
+    found["alignment_late"] = {"late_share": share, "start": r_start, "at_t_late": r_late,
+                               "end": r_end, "t_late_saved": float(times[i_late]),
+                               "d": claim_dim}
     alignment_plot(ctx.out_dir / "mnist_latent_alignment.png", times, curves, p["t_late"])
     result.figures.append("mnist_latent_alignment.png")
     result.timings["residuals_and_error_split"] = time.perf_counter() - t0
@@ -456,13 +418,8 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     }
     # Pairwise comparison: each sample against its norm-matched random point.
     wins = float(np.mean(dist < distr))
-    result.claims.append(ctx.claim(
-        "closer_than_random",
-        predicted="median sample-to-ridge distance < that of norm-matched random points",
-        measured={"samples": _median(dist), "random": _median(distr), "pair_wins": wins},
-        tolerance="strict inequality of medians",
-        passed=bool(_median(dist) < _median(distr)),
-    ))
+    found["closer_than_random"] = {"samples": _median(dist), "random": _median(distr),
+                                   "pair_wins": wins}
     result.timings["projection"] = time.perf_counter() - t0
 
     # (d) the network's error along trajectories, normal vs tangent (per direction)
@@ -475,15 +432,9 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     ratios = [r["normal_per_dir"] / r["tangent_per_dir"] for r in late_rows
               if r["tangent_per_dir"] > 0]
     gm = float(np.exp(np.mean(np.log(ratios)))) if ratios else float("nan")
-    result.claims.append(ctx.claim(
-        "normal_error_smaller",
-        predicted=f"per-direction normal error < tangent error for t <= {p['t_late']}",
-        measured={"ratio_geomean": gm, "ratios": ratios,
-                  "times": [r["t"] for r in late_rows if r["tangent_per_dir"] > 0],
-                  "d": claim_dim},
-        tolerance="geometric mean of normal/tangent < 1",
-        passed=bool(np.isfinite(gm) and gm < 1.0),
-    ))
+    found["normal_error_smaller"] = {
+        "ratio_geomean": gm, "ratios": ratios,
+        "times": [r["t"] for r in late_rows if r["tangent_per_dir"] > 0], "d": claim_dim}
 
     # (e) memorization: network, and the exact score as a control
     t0 = time.perf_counter()
@@ -503,15 +454,11 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         cx, _, _, _ = _trajectory_pass(dens, [claim_dim], claim_dim, ex_states[:, sub], times)
         cx = cx[claim_dim]
         data["alignment_exact_score"] = {"d": claim_dim, "median_rel_residual": cx}
-    result.claims.append(ctx.claim(
-        "no_memorization",
-        predicted=f"memorized fraction (ratio < {p['memorization_ratio']:.3f}) with 95% CI "
-                  f"upper bound < {p['memorization_bound']}",
-        measured={"fraction": mem["fraction"], "ci": mem["ci"]},
-        tolerance=p["memorization_bound"],
-        passed=bool(mem["ci"][1] < p["memorization_bound"]),
-    ))
+    found["no_memorization"] = {"fraction": mem["fraction"], "ci": mem["ci"]}
     result.timings["memorization"] = time.perf_counter() - t0
+    result.claims, records = ctx.check_claims(MnistResults(ctx.params, found))
+    if records:
+        data["claims"] = records
 
     # (f) decoded grids: nearest to / farthest from the ridge, beside nearest training image
     k = min(p["n_images"], len(sub))

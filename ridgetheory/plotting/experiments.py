@@ -120,7 +120,7 @@ def errors(ctx, density, ridge, run, grid, path, p) -> bool:
             density,
             ridge,
             times,
-            n_samples=int(p.get("n_profile", 1000)),
+            n_samples=p.n_profile,
             seed=ctx.seed,
         )
     plt = pyplot()
@@ -220,6 +220,27 @@ def alignment_plot(path: Any, times, curves: dict[int, np.ndarray], t_late: floa
     ax.set_xlabel("t (log scale; sampling runs left to right, down to t_min)")
     ax.set_ylabel("median |P_N s| / |s| (gap-filtered)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def memorization_curve(path: Any, res: Any, title: str) -> None:
+    """Memorized share against the flow time tau, with its bootstrap band and tau_mem."""
+    plt = pyplot()
+
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    ax.fill_between(res.taus, res.low, res.high, alpha=0.25)
+    ax.plot(res.taus, res.fraction, marker="o", ms=3)
+    ax.axhline(res.params.threshold, color="gray", ls=":", lw=1)
+    if res.tau_mem is not None:
+        ax.axvline(res.tau_mem, color="C3", ls="--", lw=1, label=f"tau_mem = {res.tau_mem:.3g}")
+        ax.legend(fontsize=8)
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("gradient-flow time tau")
+    ax.set_ylabel("memorized share")
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -22,7 +22,7 @@ from .._checks import (
     check_seed,
 )
 from ..conventions import PARAMETRIZATIONS
-from .features import ACTIVATIONS, activate, time_embedding
+from .features import ACTIVATIONS, EMBEDDINGS, activate, time_embedding
 
 __all__ = ["RandomFeatureModel", "RF_PARAMETRIZATIONS"]
 
@@ -41,7 +41,8 @@ class RandomFeatureModel:
     K : int, default=128
         Number of Fourier frequencies of the time embedding (its length is ``2K + 1``).
     T : float, default=10.0
-        Horizon that sets the embedding period ``phi(t) = [1, sin(2 pi k t/T), cos(...)]``.
+        Horizon: the upper end of the training time integral, and the embedding period
+        ``phi(t) = [1, sin(2 pi k t/T), cos(...)]`` unless ``period`` is given.
     activation : {"relu", "tanh", "sigmoid"}, default="relu"
     bias : bool, default=True
         Whether the features carry the random bias ``b ~ N(0, I_p)``.
@@ -52,6 +53,14 @@ class RandomFeatureModel:
         Ambient dimension D of the data.
     seed : int, default=0
         Seed of the random weights; the same seed gives the same model.
+    period : float, optional
+        Period of the Fourier embedding (default ``T``). With period ``T`` the embedding cannot
+        tell ``t -> 0`` from ``t = T``; ``2T`` or more can.
+    embedding : {"fourier", "chebyshev-log"}, default="fourier"
+        ``"chebyshev-log"``: Chebyshev polynomials of the log-time over ``[embedding_t0,
+        period]``, not periodic (:func:`ridgetheory.random_features.features.time_embedding`).
+    embedding_t0 : float, default=1e-3
+        Lower end of the log-time range of ``"chebyshev-log"``.
 
     Attributes
     ----------
@@ -81,11 +90,19 @@ class RandomFeatureModel:
         *,
         dim: int = 2,
         seed: int = 0,
+        period: float | None = None,
+        embedding: str = "fourier",
+        embedding_t0: float = 1e-3,
     ):
         where = "RandomFeatureModel"
         self.p = check_int(p, "p", where, low=1)
         self.K = check_int(K, "K", where, low=0)
         self.T = check_scalar(T, "T", where, low=0.0, low_open=True)
+        self.period = self.T if period is None else check_scalar(period, "period", where,
+                                                                 low=0.0, low_open=True)
+        self.embedding = check_choice(embedding, "embedding", where, EMBEDDINGS)
+        self.embedding_t0 = check_scalar(embedding_t0, "embedding_t0", where, low=0.0,
+                                         low_open=True, high=self.period, high_open=True)
         self.activation = check_choice(activation, "activation", where, ACTIVATIONS)
         if not isinstance(bias, (bool, np.bool_)):
             raise RidgeTheoryError(f"`bias` passed to {where} must be True or False; got {bias!r}.")
@@ -107,7 +124,8 @@ class RandomFeatureModel:
         return (
             f"RandomFeatureModel(p={self.p}, K={self.K}, T={self.T}, "
             f"activation={self.activation!r}, bias={self.bias}, "
-            f"parametrization={self.parametrization!r}, dim={self.dim}, seed={self.seed})"
+            f"parametrization={self.parametrization!r}, dim={self.dim}, seed={self.seed}, "
+            f"period={self.period}, embedding={self.embedding!r})"
         )
 
     # -- features ---------------------------------------------------------------------
@@ -116,8 +134,11 @@ class RandomFeatureModel:
         # batches usually share one time (sampler steps): embed each distinct time once
         uniq, inv = np.unique(t, return_inverse=True)
         if uniq.size == t.size:
-            return time_embedding(t, self.K, self.T) @ self.W_tau.T + self.b
-        return (time_embedding(uniq, self.K, self.T) @ self.W_tau.T + self.b)[inv.reshape(-1)]
+            return self._embed(t) @ self.W_tau.T + self.b
+        return (self._embed(uniq) @ self.W_tau.T + self.b)[inv.reshape(-1)]
+
+    def _embed(self, t: np.ndarray) -> np.ndarray:
+        return time_embedding(t, self.K, self.period, self.embedding, self.embedding_t0)
 
     def time_bias(self, t: Any) -> np.ndarray:
         """Time part of the pre-activation, ``W_tau phi(t) + b``.

@@ -1,13 +1,149 @@
-"""What an experiment returns: claims, each pass or fail, with every number recorded."""
+"""What an experiment returns: claims, each pass or fail, with every number recorded; and the
+registry of claim checks.
+
+A claim check is a function registered with :func:`register_claim` for an experiment kind:
+it reads the runner's results and the claim's settings (a frozen dataclass declared with
+:func:`ridgetheory.validate.schema.param`) and returns a :class:`Verdict`. It does not modify
+the results, so the claims of a config can be checked in any order.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Claim", "ExperimentContext", "ExperimentResult"]
+from .schema import param
+
+__all__ = [
+    "Claim",
+    "ClaimConfig",
+    "ClaimSpec",
+    "ExperimentConfig",
+    "ExperimentContext",
+    "ExperimentResult",
+    "NoSettings",
+    "Verdict",
+    "register_claim",
+    "claims_of",
+]
+
+
+@dataclass(frozen=True)
+class NoSettings:
+    """The settings of a claim that has none."""
+
+
+@dataclass(frozen=True)
+class ClaimCommon:
+    """Keys every ``[claims.<name>]`` table may hold, besides the claim's own settings."""
+
+    description: str = param("", "what the claim says, one line")
+    expect: str = param("pass", "'open' records an honest failure that does not fail the run",
+                        choices=("pass", "open"))
+    reason: str = param("", "why the claim is open (required when expect = 'open')")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a claim check returns: the numbers and whether they agree.
+
+    ``record`` holds extra arrays kept in ``report.json`` under the experiment's
+    ``data["claims"][<name>]`` (curves behind the verdict), not in the claims table."""
+
+    predicted: Any
+    measured: Any
+    tolerance: Any
+    passed: bool
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A registered claim: its experiment kind, name, settings declaration and check."""
+
+    kind: str
+    name: str
+    settings: type
+    check: Callable[..., Verdict] | None
+    doc: str
+
+
+_CLAIMS: dict[tuple[str, str], ClaimSpec] = {}
+
+
+def register_claim(kind: str, name: str, settings: type = NoSettings):
+    """Register ``check(results, settings) -> Verdict`` as claim ``name`` of experiment ``kind``.
+
+    The check's docstring is the claim's documentation (docs/parameters.md)."""
+
+    def deco(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        _CLAIMS[(kind, name)] = ClaimSpec(kind, name, settings, check,
+                                          (check.__doc__ or "").strip())
+        return check
+
+    return deco
+
+
+def claims_of(kind: str) -> dict[str, ClaimSpec]:
+    """The registered claims of an experiment kind, by name (importing its claims module)."""
+    from .runner import KINDS
+
+    if kind in KINDS:
+        KINDS[kind].load_claims()
+    return {n: c for (k, n), c in _CLAIMS.items() if k == kind}
+
+
+@dataclass(frozen=True)
+class ClaimConfig:
+    """A ``[claims.<name>]`` table, parsed: the common keys and the claim's own settings."""
+
+    name: str
+    description: str
+    expect: str
+    reason: str
+    settings: Any
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A parsed, validated experiment config.
+
+    Attributes
+    ----------
+    name : str
+        The config file's stem.
+    path : pathlib.Path or None
+        The file (None for a config built in memory); relative data paths resolve from its
+        directory.
+    kind : str
+    description : str
+    seed : int
+        Added to the run's base seed.
+    params : dataclass
+        The kind's parameters (``[quick]`` merged in quick mode), every default filled.
+    claims : dict of str to ClaimConfig
+        In the config's order.
+    quick : bool
+    raw : dict
+        The TOML as parsed (for the record).
+    """
+
+    name: str
+    path: Path | None
+    kind: str
+    description: str
+    seed: int
+    params: Any
+    claims: dict[str, ClaimConfig]
+    quick: bool
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
 
 
 def _plain(value: Any) -> Any:
@@ -88,9 +224,8 @@ class ExperimentContext:
     ----------
     name : str
         Experiment name (the config file's stem).
-    config : dict
-        The parsed TOML config (its ``[experiment]``, ``[params]``, ``[quick]`` and
-        ``[claims]`` tables; quick overrides are already merged into ``params`` when quick).
+    config : ExperimentConfig
+        The parsed config (quick overrides already merged into ``params`` when quick).
     quick : bool
         Quick mode: small sizes so the whole suite runs in minutes.
     out_dir : pathlib.Path
@@ -102,20 +237,33 @@ class ExperimentContext:
     """
 
     name: str
-    config: dict[str, Any]
+    config: ExperimentConfig
     quick: bool
     out_dir: Path
     seed: int = 0
     progress: bool = False
 
     @property
-    def params(self) -> dict[str, Any]:
-        return self.config.get("params", {})
+    def params(self) -> Any:
+        """The parsed parameters (the kind's frozen dataclass)."""
+        return self.config.params
 
-    def claim_settings(self, claim: str) -> dict[str, Any]:
-        """The ``[claims.<claim>]`` table: ``expect``, ``reason`` and the claim's own settings
-        (``min``, ``factor``, ``tol``, ...: each runner documents the keys it reads)."""
-        return dict(self.config.get("claims", {}).get(claim, {}))
+    def claim_settings(self, claim: str) -> Any:
+        """The parsed settings of ``[claims.<claim>]`` (the claim's frozen dataclass)."""
+        return self.config.claims[claim].settings
+
+    def check_claims(self, results: Any) -> tuple[list[Claim], dict[str, Any]]:
+        """Run every claim the config names through its registered check, in config order.
+
+        Returns the claims and the checks' records (``{name: record}``, non-empty only)."""
+        specs = claims_of(self.config.kind)
+        claims, records = [], {}
+        for name, cc in self.config.claims.items():
+            v = specs[name].check(results, cc.settings)
+            claims.append(self.claim(name, v.predicted, v.measured, v.tolerance, v.passed))
+            if v.record:
+                records[name] = v.record
+        return claims, records
 
     def claim(
         self,
@@ -127,7 +275,7 @@ class ExperimentContext:
         reason: str = "",
     ) -> Claim:
         """Build a Claim, applying the config's ``expect``/``reason`` for this claim name."""
-        s = self.claim_settings(name)
+        cc = self.config.claims.get(name)
         return Claim(
             name=name,
             experiment=self.name,
@@ -135,8 +283,8 @@ class ExperimentContext:
             measured=measured,
             tolerance=tolerance,
             passed=passed,
-            expect=s.get("expect", "pass"),
-            reason=s.get("reason", reason),
+            expect=cc.expect if cc else "pass",
+            reason=(cc.reason if cc and cc.reason else reason),
         )
 
 
