@@ -9,6 +9,8 @@ import ridgetheory.measure
 import ridgetheory.plotting
 import ridgetheory.predict
 import ridgetheory.symbolic
+import ridgetheory.sweeps
+import ridgetheory.validate
 
 SECTIONS = [
     ("ridgetheory", rt, [n for n in rt.__all__
@@ -19,6 +21,8 @@ SECTIONS = [
     ("ridgetheory.predict", ridgetheory.predict, ridgetheory.predict.__all__),
     ("ridgetheory.measure", ridgetheory.measure, ridgetheory.measure.__all__),
     ("ridgetheory.symbolic", ridgetheory.symbolic, ridgetheory.symbolic.__all__),
+    ("ridgetheory.validate", ridgetheory.validate, ridgetheory.validate.__all__),
+    ("ridgetheory.sweeps", ridgetheory.sweeps, ridgetheory.sweeps.__all__),
     ("ridgetheory.plotting", ridgetheory.plotting, ridgetheory.plotting.__all__),
 ]
 

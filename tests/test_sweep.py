@@ -86,8 +86,9 @@ def test_bad_sweep_files_name_the_key(base):
             [[sweep.grid]]
             steps = [10, 20]
             [[sweep.figures]]
-            x = "n_samples"
+            x = "steps"
             y = "wall_s"
+            hue = "n_samples"
         """))
     bad = base / "bad.toml"
     bad.write_text("[sweep\n")

@@ -94,9 +94,9 @@ def _call(text: str, where: str) -> np.ndarray:
     try:
         inspect.signature(LAYOUT_FUNCTIONS[name]).bind(*args, **kwargs)
     except TypeError as exc:
-        sig = inspect.signature(LAYOUT_FUNCTIONS[name])
-        raise RidgeTheoryError(f"`layout` {where}: {name}{sig} cannot take {text!r} ({exc}).") \
-            from None
+        names = ", ".join(inspect.signature(LAYOUT_FUNCTIONS[name]).parameters)
+        raise RidgeTheoryError(f"`layout` {where}: {name}({names}) cannot take {text!r} "
+                               f"({exc}).") from None
     # counts and seeds must be integers (index -> smallest value)
     ints = {"ring": {0: 1}, "grid": {0: 1}, "gaussian": {0: 1, 1: 1, 2: 0}}.get(name, {})
     for i, low in ints.items():

@@ -77,21 +77,26 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
         raise RidgeTheoryError(f"`layout` of {ctx.name} must have at least 2 points (the "
                                f"memorization ratio needs a second-nearest); got {data.shape[0]}.")
     process = OU()
-    model = RandomFeatureModel(p.p, K=p.K, T=p.T, activation=p.activation, dim=data.shape[1],
+    model = RandomFeatureModel(p.p, K=p.K, T=p.T, activation=p.activation,
+                               parametrization=p.parametrization, dim=data.shape[1],
                                seed=ctx.seed + 7)
     t0 = time.perf_counter()
-    fit = model.fit(data, process, weight=p.weight, t0=p.t0, time_nodes=p.time_nodes,
-                    quadrature=p.quadrature)
+    nodes = (np.geomspace(p.t0, p.T, p.time_nodes) if p.time_spacing == "log"
+             else p.time_nodes)
+    fit = model.fit(data, process, weight=p.weight, t0=p.t0, time_nodes=nodes,
+                    quadrature=p.quadrature, noise_draws=p.noise_draws, seed=ctx.seed + 5)
     fit.eig()
     t_fit = time.perf_counter() - t0
     grid = grids.exponential(p.T, p.t_min, p.steps)
     centres = float(process.alpha(p.t_min)) * data
-    rows = []
+    rows, near = [], []
     t0 = time.perf_counter()
     for tau in taus:
         traj = simulate(fit.at(float(tau)), process, n=p.n_samples, grid=grid,
                         seed=ctx.seed + 11, progress=False)
         rows.append(memorization_fraction(traj.final, centres, ratio=p.ratio, seed=ctx.seed))
+        d1 = np.sqrt(((traj.final[:, None, :] - centres[None]) ** 2).sum(-1).min(axis=1))
+        near.append(float(np.median(d1)))
     t_sim = time.perf_counter() - t0
     frac = np.array([r["fraction"] for r in rows])
     res = MemorizationResults(p, taus, frac, np.array([r["low"] for r in rows]),
@@ -105,8 +110,12 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
     memorization_curve(ctx.out_dir / name, res, title=f"{ctx.name}: n = {data.shape[0]}, "
                        f"D = {data.shape[1]}, p = {p.p}")
     result.figures.append(name)
+    i_max = int(np.argmax(frac))
     result.data = {
         "taus": taus, "fraction": frac, "low": res.low, "high": res.high,
+        # median distance of a sample to its nearest training point: small when memorized,
+        # large when the samples leave the data (an overfitted read-out at large tau)
+        "median_nearest_distance": near,
         "tau_mem": res.tau_mem,
         "tau_mem_undetermined": None if res.tau_mem is not None else (
             "the fraction never reaches the threshold" if frac[-1] < p.threshold
@@ -118,6 +127,9 @@ def run(ctx: ExperimentContext) -> ExperimentResult:
                               else "undetermined"),
             "fraction_at_max_tau": float(frac[-1]),
             "fraction_at_min_tau": float(frac[0]),
+            "max_fraction": float(frac[i_max]),
+            "log10_tau_of_max": float(np.log10(taus[i_max])),
+            "median_nearest_distance_at_max_tau": near[-1],
             "n_train": float(data.shape[0]),
             "p": float(p.p),
         },
@@ -131,12 +143,14 @@ class FractionBound:
     bound: float = param(0.5, "the bound on the memorized share", low=0.0, high=1.0)
 
 
-@register_claim(KIND, "memorizes_at_large_tau", FractionBound)
-def memorizes_at_large_tau(res: MemorizationResults, s: FractionBound) -> Verdict:
-    """At the largest flow time the memorized share is at least ``bound``: the model does
-    memorize, so a crossing exists to be measured."""
-    return Verdict(f">= {s.bound:g} at tau = {res.taus[-1]:g}", float(res.fraction[-1]),
-                   s.bound, bool(res.fraction[-1] >= s.bound))
+@register_claim(KIND, "memorizes", FractionBound)
+def memorizes(res: MemorizationResults, s: FractionBound) -> Verdict:
+    """At some flow time of the range the memorized share is at least ``bound``: the model
+    does memorize, so there is an onset to measure."""
+    i = int(np.argmax(res.fraction))
+    return Verdict(f"max over tau >= {s.bound:g}",
+                   {"max_fraction": float(res.fraction[i]), "tau": float(res.taus[i])},
+                   s.bound, bool(res.fraction[i] >= s.bound))
 
 
 @register_claim(KIND, "generalizes_at_small_tau", FractionBound)

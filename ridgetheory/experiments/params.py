@@ -9,6 +9,7 @@ instance, defaults included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..backend import BACKENDS
 from ..conventions import PARAMETRIZATIONS, TIME_WEIGHTS
@@ -36,7 +37,8 @@ class InjectedParams:
     """``[params.injected]``: the injected score errors an ``injected`` model sweeps."""
 
     sweep: str | list[str] = param(
-        "normal", "part(s) of the error the runs sweep: 'normal', 'tangent' or a list of both")
+        "normal", "part(s) of the error the runs sweep: 'normal', 'tangent' or a list of both",
+        choices=("normal", "tangent"))
     units: str = param("score", "units of the sizes: 'score' or 'denoiser'",
                        choices=("score", "denoiser"))
     normal_units: str | None = param(None, "units of the normal sizes (default: `units`)",
@@ -78,8 +80,8 @@ class RandomFeatureParams:
     quadrature: str = param("exact", "Gaussian expectation of the features",
                             choices=QUADRATURES)
     noise_draws: int = param(4000, "draws of the 'mc' quadrature", low=1)
-    tau: float | str = param("inf", "flow time of gradient descent ('inf': the minimiser)",
-                             low=0.0)
+    tau: float | Literal["inf"] = param(
+        "inf", "flow time of gradient descent ('inf': the minimiser)", low=0.0)
 
 
 @dataclass(frozen=True)
@@ -134,21 +136,30 @@ class MemorizationParams:
     at each the reverse SDE is sampled and the memorization fraction measured. ``tau_mem``
     is where the fraction first crosses ``threshold`` (log-linear interpolation)."""
 
-    layout: PointsValue = param("gaussian(16, 8, 0)", "training set (as for synthetic)")
+    layout: PointsValue = param("gaussian(16, 2, 0, 3.0)", "training set (as for synthetic)")
     p: int = param(640, "number of random features", low=1)
     K: int = param(16, "frequencies of the time embedding", low=0)
     activation: str = param("relu", "feature activation", choices=ACTIVATIONS)
+    parametrization: str = param("score", "what the read-out fits ('score': at tau = 0 the "
+                                 "model is zero and samples stay spread, so an early "
+                                 "collapse cannot pass for memorization)",
+                                 choices=RF_PARAMETRIZATIONS)
     weight: str = param("1", "time weight of the loss", choices=_WEIGHTS)
     t0: float = param(1e-3, "lower end of the training time integral", low=0.0, low_open=True)
-    time_nodes: int = param(200, "nodes of the time quadrature", low=3)
-    quadrature: str = param("exact", "Gaussian expectation of the features",
+    time_nodes: int = param(40, "nodes of the time quadrature", low=3)
+    time_spacing: str = param("log", "spacing of the time nodes on [t0, T]: 'log' resolves "
+                              "the small times where memorization is decided",
+                              choices=("linear", "log"))
+    quadrature: str = param("exact", "Gaussian expectation of the features: 'exact' averages "
+                            "the loss over the noise, 'mc' fits a finite set of noisy samples",
                             choices=QUADRATURES)
-    taus: list[float] = param([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7],
+    noise_draws: int = param(4, "noise draws per training point and time node ('mc')", low=1)
+    taus: list[float] = param([1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5],
                               "flow times of gradient descent, increasing")
     T: float = param(10.0, "start time of reverse sampling", low=0.0, low_open=True)
     t_min: float = param(1e-3, "end time of reverse sampling", low=0.0, low_open=True)
-    steps: int = param(200, "sampler steps (exponential grid)", low=1)
-    n_samples: int = param(500, "simulated trajectories per flow time", low=1)
+    steps: int = param(150, "sampler steps (exponential grid)", low=1)
+    n_samples: int = param(400, "simulated trajectories per flow time", low=1)
     threshold: float = param(0.5, "memorization fraction that defines tau_mem", low=0.0,
                              high=1.0, low_open=True, high_open=True)
     ratio: float = param(1 / 3, "nearest / second-nearest distance ratio below which a sample "

@@ -9,7 +9,7 @@ Dask (``pip install 'ridgetheory[sweep]'``) is imported only when a sweep runs.
 """
 
 from .engine import SweepResult, run_point, sweep
-from .spec import FigureSpec, Point, SweepSpec, load_sweep, sweep_spec
+from .spec import FigureSpec, Point, SweepSpec, list_sweeps, load_sweep, sweep_spec
 
 __all__ = ["sweep", "run_point", "SweepResult", "SweepSpec", "Point", "FigureSpec",
-           "load_sweep", "sweep_spec"]
+           "load_sweep", "sweep_spec", "list_sweeps"]

@@ -125,8 +125,10 @@ def _client(scheduler: str | None, workers: int):
         except OSError as exc:
             raise RidgeTheoryError(
                 f"`scheduler` {scheduler!r}: no Dask scheduler answers there ({exc}).") from None
+    # one BLAS thread per worker process: the workers are the parallelism
+    one = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+                           dashboard_address=None, silence_logs=40, env=one)
     return Client(cluster), cluster
 
 

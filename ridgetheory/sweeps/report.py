@@ -117,11 +117,69 @@ def _restrict(df, where: dict[str, Any]):
     return df
 
 
+def _with_x(df, d, x: str):
+    """``d`` (rows of one quantity) with column ``x``: a parameter already, or the value of
+    quantity ``x`` at the same point."""
+    if x in d.columns:
+        return d
+    q = df[df["quantity"] == x].set_index("point")["value"]
+    d = d.copy()
+    d[x] = d["point"].map(q).astype("float64")
+    return d[np.isfinite(d[x].to_numpy(dtype=float))]
+
+
+def _power(df, f: FigureSpec, path: Path) -> list[str]:
+    """Fit ``log y = log c + b log x`` over every point with both values finite and > 0."""
+    from ..plotting._base import pyplot
+
+    plt = pyplot()
+    ally = _restrict(df[df["quantity"] == f.y], f.where)
+    d = _with_x(df, ally, f.x)
+    x = d[f.x].to_numpy(dtype=float)
+    y = d["value"].to_numpy(dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    n_out = int(len(ally) - ok.sum())
+    lines = [f"Power law `{f.y} = c {f.x}^b` on {int(ok.sum())} points"
+             + (f" ({n_out} left out: {f.y} undetermined or not positive there)" if n_out
+                else "") + ":", ""]
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    if ok.any():
+        ax.loglog(x[ok], y[ok], "o", ms=4)
+    if ok.sum() >= 3 and len(np.unique(x[ok])) >= 2:
+        lx, ly = np.log(x[ok]), np.log(y[ok])
+        b, a = np.polyfit(lx, ly, 1)
+        rng = np.random.default_rng(0)
+        boots = []
+        for _ in range(2000):
+            i = rng.integers(0, lx.size, lx.size)
+            if len(np.unique(lx[i])) >= 2:
+                boots.append(np.polyfit(lx[i], ly[i], 1)[0])
+        lo, hi = np.quantile(boots, [0.025, 0.975])
+        xs = np.geomspace(x[ok].min(), x[ok].max(), 50)
+        ax.loglog(xs, np.exp(a) * xs ** b, "-", label=f"b = {b:.3g} [{lo:.3g}, {hi:.3g}]")
+        ax.legend(fontsize=8)
+        lines += ["| exponent b | 95% bootstrap interval | prefactor c | points |",
+                  "| --- | --- | --- | --- |",
+                  f"| {b:.4g} | [{lo:.4g}, {hi:.4g}] | {np.exp(a):.4g} | {int(ok.sum())} |"]
+    else:
+        lines += ["Too few points with both values determined to fit (needs 3, at two x)."]
+    ax.set_xlabel(f.x)
+    ax.set_ylabel(f.y)
+    ax.set_title(f.title or f"{f.y} against {f.x}: power-law fit", fontsize=9)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    plt.close(fig)
+    return lines
+
+
 def _line(df, f: FigureSpec, path: Path) -> list[str]:
     from ..plotting._base import pyplot
 
     plt = pyplot()
-    d = _restrict(df[df["quantity"] == f.y], f.where)
+    d = _with_x(df, _restrict(df[df["quantity"] == f.y], f.where), f.x)
+    if not np.isfinite(d["value"].to_numpy(dtype=float)).any():
+        return [f"No point has a numeric value of `{f.y}`"
+                + (f" ({', '.join(sorted(set(d['note'].dropna())))})" if len(d) else "") + "."]
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     lines = [f"| {f.hue or '-'} | {f.x} | {f.y}: mean | 95% band | seeds |",
              "| --- | --- | --- | --- | --- |"]
@@ -173,7 +231,11 @@ def _heatmap(df, f: FigureSpec, path: Path) -> list[str]:
             if v.size:
                 grid[i, j] = v.mean()
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
-    im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+    finite = grid[np.isfinite(grid)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi <= lo:  # one value (or one cell): a colour scale needs two ends
+        lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
+    im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=lo, vmax=hi)
     ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
     for i in range(len(ys)):
@@ -214,9 +276,14 @@ def write_outputs(spec: SweepSpec, records: list[dict[str, Any]], out: Path):
            f"{len(failed)} failed. Table: `sweep.parquet`, `sweep.csv` "
            f"({len(df)} rows).", ""]
     for i, f in enumerate(spec.figures):
-        name = f"sweep_{i}_{f.kind}_{(f.y if f.kind == 'line' else f.z).replace('.', '_')}.png"
-        lines = (_line if f.kind == "line" else _heatmap)(df, f, out / name)
-        md += [f"## {f.title or (f.y if f.kind == 'line' else f.z)}", "",
+        what = f.z if f.kind == "heatmap" else f.y
+        name = f"sweep_{i}_{f.kind}_{what.replace('.', '_')}.png"
+        draw = {"line": _line, "heatmap": _heatmap, "power": _power}[f.kind]
+        try:
+            lines = draw(df, f, out / name)
+        except Exception as exc:  # a figure that cannot be drawn does not cost the table
+            lines = [f"This figure could not be drawn: {type(exc).__name__}: {exc}"]
+        md += [f"## {f.title or what}", "",
                f"![{name}]({name})", "", *lines, ""]
     if failed:
         md += ["## Failed points", "", "| point | seed | values | error |",

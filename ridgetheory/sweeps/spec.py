@@ -8,8 +8,8 @@
     seeds = [0, 1, 2]                  # every point runs once per seed
     quick = false                      # true: every point at its experiment's quick sizes
 
-    [sweep.params]                     # set at every point (dotted keys or nested tables)
-    n_samples = 4000
+    [sweep.params]                     # set at every point (dotted keys or nested tables);
+    n_samples = 4000                   # --quick still shrinks them with the [quick] table
 
     [[sweep.grid]]                     # a Cartesian product; several blocks are joined
     layout = ["3", "4.5", "5"]
@@ -45,17 +45,20 @@ from ..validate.claims import ExperimentConfig
 from ..validate.runner import load_config, read_toml
 from ..validate.schema import param, parse, plain
 
-__all__ = ["SweepSpec", "Point", "FigureSpec", "load_sweep", "sweep_spec"]
+__all__ = ["SweepSpec", "Point", "FigureSpec", "load_sweep", "sweep_spec", "list_sweeps"]
 
 
 @dataclass(frozen=True)
 class FigureSpec:
     """``[[sweep.figures]]``: a line (``y`` against ``x``, one curve per ``hue``, bootstrap
-    bands over seeds) or a heatmap (mean of ``z`` over the ``x`` by ``y`` grid: a phase
-    diagram). ``where`` fixes other parameters (``{layout = "3"}``)."""
+    bands over seeds), a heatmap (mean of ``z`` over the ``x`` by ``y`` grid: a phase
+    diagram) or a power law (``y = c x^b`` fitted on logs over every point, the exponent
+    with a bootstrap interval). ``where`` fixes other parameters (``{layout = "3"}``)."""
 
-    kind: str = param("line", "'line' or 'heatmap'", choices=("line", "heatmap"))
-    x: str = param("", "parameter on the horizontal axis (dotted path, or 'seed')")
+    kind: str = param("line", "'line', 'heatmap' or 'power'",
+                      choices=("line", "heatmap", "power"))
+    x: str = param("", "horizontal axis: a swept parameter (dotted path), or for 'line' and "
+                   "'power' a quantity")
     y: str = param("", "line: the quantity; heatmap: the parameter on the vertical axis")
     z: str = param("", "heatmap: the quantity")
     hue: str = param("", "line: the parameter that tells the curves apart")
@@ -149,6 +152,14 @@ def point_key(cfg: ExperimentConfig, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _effective(cfg: ExperimentConfig, path: str) -> Any:
+    """The value the point runs with at a dotted path (set by the sweep or the default)."""
+    node: Any = plain(cfg.params)
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
 def sweep_spec(
     raw: Mapping[str, Any],
     name: str = "sweep",
@@ -198,9 +209,8 @@ def sweep_spec(
     parameters = sorted({k for c in combos for k in c})
     points, seen = [], set()
     for c in combos:
-        values = {**fixed, **c}
         try:
-            cfg = load_config(base, is_quick, overrides=values)
+            cfg = load_config(base, is_quick, overrides=c, presets=fixed)
         except RidgeTheoryError as exc:
             raise RidgeTheoryError(f"{where}, point {c}: {exc}") from None
         for s in t.seeds:
@@ -208,27 +218,42 @@ def sweep_spec(
             if key in seen:  # the same run listed twice (overlapping grids)
                 continue
             seen.add(key)
-            points.append(Point({k: c.get(k) for k in parameters}, s, key, cfg))
+            points.append(Point({k: _effective(cfg, k) for k in parameters}, s, key, cfg))
     figures = [parse(FigureSpec, f, where, f"sweep.figures[{i}]") for i, f in
                enumerate(t.figures)]
     for i, f in enumerate(figures):
-        axes = [f.x, f.hue] + ([f.y] if f.kind == "heatmap" else [])
+        # a line's or power law's x may be a quantity (known only once the points ran)
+        axes = [f.hue] + ([f.x, f.y] if f.kind == "heatmap" else [])
         for a in axes:
             if a and a not in parameters and a != "seed":
                 raise RidgeTheoryError(
                     f"`sweep.figures[{i}]` in {where} names the parameter {a!r}, which the "
                     f"sweep does not vary (it varies {', '.join(parameters) or 'nothing'}).")
-        if not f.x or not (f.y if f.kind == "line" else (f.y and f.z)):
+        if not f.x or not (f.y if f.kind != "heatmap" else (f.y and f.z)):
             raise RidgeTheoryError(
-                f"`sweep.figures[{i}]` in {where}: a line needs `x` and `y`, a heatmap `x`, "
-                "`y` and `z`.")
+                f"`sweep.figures[{i}]` in {where}: a line or power law needs `x` and `y`, a "
+                "heatmap `x`, `y` and `z`.")
     return SweepSpec(name=name, path=path, experiment=base, description=t.description,
                      quick=is_quick, points=points, parameters=parameters, figures=figures,
                      quantities=list(t.quantities), raw=dict(raw))
 
 
+def shipped_dir() -> Path:
+    """Where the shipped sweeps are (``validation/sweeps`` in the source tree)."""
+    from ..validate.runner import config_dir
+
+    return config_dir() / "sweeps"
+
+
+def list_sweeps() -> list[str]:
+    """Names of the shipped sweeps (files with a [sweep] table)."""
+    return sorted(p.stem for p in shipped_dir().glob("*.toml")
+                  if "[sweep]" in p.read_text(encoding="utf-8"))
+
+
 def load_sweep(path: str | os.PathLike, *, quick: bool | None = None) -> SweepSpec:
-    """Read and validate a sweep file (TOML; see the module docstring).
+    """Read and validate a sweep file (TOML; see the module docstring), or a shipped sweep by
+    name (:func:`list_sweeps`).
 
     Raises
     ------
@@ -237,7 +262,10 @@ def load_sweep(path: str | os.PathLike, *, quick: bool | None = None) -> SweepSp
         base experiment does not accept (the key and what was expected).
     """
     p = Path(path)
+    if not p.is_file() and p.suffix != ".toml":
+        p = shipped_dir() / f"{path}.toml"  # a shipped sweep by name
     if not p.is_file():
-        raise RidgeTheoryError(f"`SWEEP` must be a sweep TOML file; {str(path)!r} does not "
-                               "exist.")
+        names = ", ".join(list_sweeps())
+        raise RidgeTheoryError(f"`SWEEP` must be a sweep TOML file or a shipped sweep ({names}); "
+                               f"got {str(path)!r}.")
     return sweep_spec(read_toml(p, "sweep file"), p.stem, path=p.resolve(), quick=quick)

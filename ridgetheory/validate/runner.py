@@ -153,6 +153,7 @@ def parse_config(
     path: Path | None = None,
     quick: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    presets: Mapping[str, Any] | None = None,
 ) -> ExperimentConfig:
     """Validate a config already read from TOML (see :func:`load_config`)."""
     where = f"{path.name if path else name}"
@@ -172,6 +173,9 @@ def parse_config(
     cls = KINDS[kind].params_class()
     params = dict(raw.get("params", {}))
     parse(cls, params, where, "params")  # errors name [params] before [quick] is merged
+    if presets:
+        params = merge(params, _dotted(presets))
+        parse(cls, params, where, "params (with the sweep's params)")
     if quick:
         params = merge(params, raw.get("quick", {}))
         parse(cls, params, where, "params + quick")
@@ -219,6 +223,7 @@ def load_config(
     name_or_path: str | os.PathLike,
     quick: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    presets: Mapping[str, Any] | None = None,
 ) -> ExperimentConfig:
     """Read and validate a config by experiment name or path.
 
@@ -231,6 +236,9 @@ def load_config(
     overrides : mapping, optional
         Parameter values by dotted path (``{"rf.p": 500, "layout": "3"}``), applied last
         (what a sweep point sets).
+    presets : mapping, optional
+        Parameter values by dotted path applied before ``[quick]`` (a sweep's
+        ``[sweep.params]``: quick mode still shrinks the sizes they set).
 
     Raises
     ------
@@ -241,7 +249,7 @@ def load_config(
     """
     p = _resolve_path(name_or_path)
     return parse_config(read_toml(p), p.stem, path=p.resolve(), quick=quick,
-                        overrides=overrides)
+                        overrides=overrides, presets=presets)
 
 
 def run_experiment(
@@ -249,6 +257,7 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run one experiment; a crash becomes a failed claim named ``runs`` (never lost)."""
     name = cfg.name
+    _ensure_dir(Path(out_dir), "out_dir")
     ctx = ExperimentContext(
         name=name,
         config=cfg,
