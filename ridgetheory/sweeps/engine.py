@@ -111,6 +111,10 @@ class SweepResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+#: Dask settings of the LocalCluster a sweep starts (an existing cluster keeps its own)
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False}
+
+
 def _client(scheduler: str | None, workers: int):
     """A distributed client: the cluster at ``scheduler``, or a LocalCluster of ``workers``
     one-thread processes. Returns (client, cluster or None)."""
@@ -125,10 +129,15 @@ def _client(scheduler: str | None, workers: int):
         except OSError as exc:
             raise RidgeTheoryError(
                 f"`scheduler` {scheduler!r}: no Dask scheduler answers there ({exc}).") from None
+    import dask
+
     # one BLAS thread per worker process: the workers are the parallelism
     one = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40, env=one)
+    # the worker's statistical profiler samples the running thread every 10 ms: 10-15 % of
+    # a point's time in our measurement (benchmarks/bench_sweep.py), so it is off here
+    with dask.config.set(QUIET_WORKERS):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40, env=one)
     return Client(cluster), cluster
 
 
