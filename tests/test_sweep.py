@@ -209,6 +209,8 @@ def test_a_failing_point_is_recorded_and_the_others_finish(base):
                         str(base / "f"), "--scheduler", "inline", "--no-progress"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "1 failed" in r.stdout and "Traceback" not in r.stderr
+    # the good point came from the cache, the failed one ran again (failures are not cached)
+    assert "(1 run, 1 cached, 1 failed)" in r.stdout
 
 
 def test_cli_sweep_errors_are_one_line(base):

@@ -34,7 +34,8 @@ def run_point(point: Point, cache_dir: str, threads: int | None = 1) -> dict[str
 
     The record holds the point's values, seed, key, wall time, the experiment's claims,
     summary scalars and data, and ``error`` (None, or the message of what the point raised;
-    a point that raises is recorded, not lost)."""
+    a point that raises is recorded in the table, and not cached, so that a later sweep
+    runs it again)."""
     cache = Path(cache_dir)
     f = _cache_file(cache, point.key)
     if f.is_file():
@@ -73,7 +74,8 @@ def run_point(point: Point, cache_dir: str, threads: int | None = 1) -> dict[str
         "figures": [str(figdir / x) for x in exp.get("figures", [])],
     }
     text = json.dumps(out, default=str)
-    atomic_write_text(f, text)
+    if error is None:  # a failed point is reported, not cached: the next sweep tries again
+        atomic_write_text(f, text)
     out = json.loads(text)
     out["cached"] = False
     return out
