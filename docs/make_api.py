@@ -8,8 +8,8 @@ import ridgetheory.conventions
 import ridgetheory.measure
 import ridgetheory.plotting
 import ridgetheory.predict
-import ridgetheory.symbolic
 import ridgetheory.sweeps
+import ridgetheory.symbolic
 import ridgetheory.validate
 
 SECTIONS = [

@@ -497,3 +497,42 @@ def test_bad_input_raises_named_errors():
     with pytest.raises(RidgeTheoryError, match="`d` of the ridge"):
         ridge_0 = Ridge(p, 0)
         ridge_0.trace(0.5)
+
+
+def test_negligible_terms_left_out_of_the_covariance_change_nothing():
+    """The fused kernel leaves out of S the terms below 2^-60 of its trace (a far cluster at
+    weights ~e^-80): S and the projection agree with sums over every term."""
+    from ridgetheory.ridge._kernels import SBLOCK, _moments
+
+    rng = np.random.default_rng(4)
+    D = 6
+    data = np.concatenate([0.3 * rng.standard_normal((20, D)),
+                           4.0 + 0.3 * rng.standard_normal((20, D))])
+    t = 0.05
+    a, h = np.exp(-t), -np.expm1(-2 * t)
+    x = a * data[3] + 0.1 * rng.standard_normal(D)
+    # every term, in the anchored form, in numpy
+    lg = -0.5 * np.sum((x - a * data) ** 2, axis=1) / h
+    k = int(np.argmax(lg))
+    e = np.exp(lg - np.max(np.delete(lg, k)))
+    e[k] = 0.0
+    far = e[20:] / e.sum()
+    assert far.max() < 2.0**-100 and far.min() > 0  # the cut drops them; exp does not
+    dk = data - data[k]
+    tot = e.sum()
+    ubar = a * (e @ dk) / tot
+    rest = np.exp(np.max(np.delete(lg, k)) - lg[k]) * tot
+    W = rest / (1 + rest)
+    S_ref = a * a * (dk.T * e) @ dk / tot - W * np.outer(ubar, ubar)
+    S = np.empty((D, D))
+    _moments(x, a, h, data, np.ascontiguousarray(data.T), np.sum(data**2, 1), np.empty(40),
+             np.empty(D), np.empty(D), S, True, np.empty((SBLOCK, D)), np.empty((SBLOCK, D)))
+    np.testing.assert_allclose(S, S_ref, rtol=0, atol=1e-13 * np.trace(S_ref))
+    ridge = Ridge(rt.SmoothedEmpirical(data), 1)
+    x0 = a * data[rng.integers(0, 20, 40)] + np.sqrt(h) * rng.standard_normal((40, D))
+    ref = ridge.project(x0, t, tol=1e-10, max_iter=500, backend="numpy")
+    got = ridge.project(x0, t, tol=1e-10, max_iter=500, backend="numba")
+    ok = ref.converged & got.converged
+    assert ok.mean() > 0.9
+    np.testing.assert_allclose(got.points[ok], ref.points[ok], atol=1e-9)
+    np.testing.assert_allclose(got.curvature[ok], ref.curvature[ok], rtol=1e-8)

@@ -35,6 +35,8 @@ CONVERGED, RUNNING, UNDERFLOW = 0, 1, 2
 BLOCK = 32
 #: terms gathered before each rank-SBLOCK update of S
 SBLOCK = 8
+#: relative size (of the trace of S) below which a term is left out of S: 2^-60
+TERM_CUT = 2.0**-60
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -194,14 +196,25 @@ def jacobi_eigh(S, A, w, V, warm=False):
 
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
 def _flush(S, Z, EZ):
-    """``S += EZ^T Z`` for one block of SBLOCK terms (full square: it vectorizes)."""
+    """``S += EZ^T Z`` for one block of SBLOCK = 8 terms.
+
+    The eight terms are summed in one expression per entry with the column index innermost,
+    so the loop over ``q`` vectorizes (contiguous rows of ``S`` and ``Z``) and each entry of
+    ``S`` is loaded and stored once per block.
+    """
     D = S.shape[0]
     for p in range(D):
+        e0 = EZ[0, p]
+        e1 = EZ[1, p]
+        e2 = EZ[2, p]
+        e3 = EZ[3, p]
+        e4 = EZ[4, p]
+        e5 = EZ[5, p]
+        e6 = EZ[6, p]
+        e7 = EZ[7, p]
         for q in range(D):
-            acc = 0.0
-            for b in range(SBLOCK):
-                acc += EZ[b, p] * Z[b, q]
-            S[p, q] += acc
+            S[p, q] += (((e0 * Z[0, q] + e1 * Z[1, q]) + (e2 * Z[2, q] + e3 * Z[3, q]))
+                        + ((e4 * Z[4, q] + e5 * Z[5, q]) + (e6 * Z[6, q] + e7 * Z[7, q])))
 
 
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
@@ -223,8 +236,11 @@ def _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S, Z, EZ):
         u[p] = 0.0
         for q in range(D):
             S[p, q] = 0.0
+    # first pass: tot, u and the trace of S, with the per-coordinate sums in ``off`` (free
+    # until the mean shift is written): every update runs along p, so it vectorizes
+    for p in range(D):
+        off[p] = 0.0
     tot = 0.0
-    nz = 0  # rows filled in the block Z / EZ
     for j in range(n):
         e = lg[j]
         if e == 0.0:  # the anchor, or a weight below 1e-307 of the second heaviest
@@ -232,9 +248,29 @@ def _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S, Z, EZ):
         tot += e
         for p in range(D):
             dp = data[j, p] - data[k, p]
+            ep = e * dp
+            u[p] += ep
+            off[p] += ep * dp
+    trace = 0.0
+    big = 0.0
+    for p in range(D):
+        trace += off[p]
+    for j in range(n):
+        big = max(big, sqnorm[j])
+    # second pass: S from the terms that can matter. |x_j - x_k|^2 <= 4 max |x_i|^2, so a
+    # term with e_j < 2^-60 trace / (4 n max |x_i|^2) adds less than 2^-60 trace / n to the
+    # trace of S: all of them together move S by at most 2^-60 of its trace, far below the
+    # rounding of the sum itself
+    drop = TERM_CUT * trace / (4.0 * n * big) if big > 0.0 else 0.0
+    nz = 0  # rows filled in the block Z / EZ
+    for j in range(n):
+        e = lg[j]
+        if e == 0.0 or e < drop:
+            continue
+        for p in range(D):
+            dp = data[j, p] - data[k, p]
             Z[nz, p] = dp
             EZ[nz, p] = e * dp
-            u[p] += e * dp
         nz += 1
         if nz == SBLOCK:
             _flush(S, Z, EZ)

@@ -380,7 +380,7 @@ class Ridge:
         lam_sub = np.empty((idx.size, D))
         lw_sub = np.empty(idx.size)
         off_sub = np.empty((idx.size, 3))
-        with numba_threads_for(idx.size, min_per_thread=1024):
+        with numba_threads_for(idx.size, min_per_thread=256):
             _kernels.project_kernel(sub, np.ascontiguousarray(start[idx]), a[idx], h[idx],
                                     *_kernel_data(p), k, tol, max_iter,
                                     method == "newton", it_sub, st_sub, r_sub, lam_sub, lw_sub,
