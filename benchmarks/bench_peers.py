@@ -43,9 +43,7 @@ Usage: ``python benchmarks/bench_peers.py [--quick] [--repeats 3] [--cases a,b]`
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import json
 import os
 import statistics
@@ -56,8 +54,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import RESULTS, environment, write_json  # noqa: E402
+from bench_ridge import sconce_scms, seeds_for  # noqa: E402
 
 import ridgetheory as rt  # noqa: E402
+
+_OU = rt.OU()
 
 T, TMIN = 10.0, 1e-3
 TOL = 1e-8
@@ -97,15 +98,13 @@ def small_sets() -> dict[str, np.ndarray]:
 
 
 def ou(t):
-    return np.exp(-t), -np.expm1(-2.0 * np.asarray(t))
+    """``(a_t, h_t)`` of the package's OU process (the one every sampler here runs)."""
+    return float(_OU.alpha(t)), float(_OU.h(t))
 
 
-def walkers(data: np.ndarray, t: float, m: int, seed: int = 7) -> np.ndarray:
-    """``m`` draws from p_t (the same for every method)."""
-    rng = np.random.default_rng(seed)
-    a, h = ou(t)
-    return a * data[rng.integers(0, len(data), m)] + np.sqrt(h) * rng.standard_normal(
-        (m, data.shape[1]))
+# draws from p_t with a fixed seed, and sconce's SCMS at the equivalent bandwidth and
+# tolerance: the helpers of the ridge benchmark
+walkers = seeds_for
 
 
 # -- peers' scores: plain matrix-product softmax ---------------------------------------------
@@ -282,15 +281,6 @@ def residual(data, x, t, d):
     return pr.residual * float(ou(t)[1])
 
 
-def sconce_run(data, x0, t, d):
-    from sconce.EucSCMS import SCMSLog
-
-    a, h = ou(t)
-    with contextlib.redirect_stdout(io.StringIO()):
-        path = SCMSLog(x0 / a, data, d=d, h=np.sqrt(h) / a, eps=a * TOL / h, max_iter=MAX_ITER)
-    return a * path[:, :, -1]
-
-
 def scms_case(name, data, m_ours, m_peer, repeats, d=1, times=TIMES):
     try:
         importlib.import_module("sconce.EucSCMS")
@@ -323,7 +313,7 @@ def scms_case(name, data, m_ours, m_peer, repeats, d=1, times=TIMES):
         if have:
             x0 = walkers(data, t, 1000)[:m_peer]
             t0 = time.perf_counter()
-            pts = sconce_run(data, x0, t, d)
+            pts = sconce_scms(data, x0, t, d, TOL, max_iter=MAX_ITER)
             sec = time.perf_counter() - t0
             res = residual(data, pts, t, d)
             ours_pts = ridge.project(x0, t, tol=TOL, max_iter=MAX_ITER).points
