@@ -10,7 +10,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import conventions, grids, injected, measure, predict
-from ._checks import PredictionWarning, RidgeTheoryError
+from ._checks import PredictionWarning, RidgeTheoryError, RidgeWarning
+from ._warmup import warmup
 from .backend import BackendUnavailable, backend_status
 from .densities import GaussianMixture, SmoothedEmpirical
 from .error_profile import ErrorProfile, error_profile
@@ -18,7 +19,7 @@ from .injected import InjectedError
 from .processes import OU, VE, AbstractProcess, VPCosine, VPLinear
 from .protocol import AbstractDensity, AbstractScoreModel
 from .random_features import RandomFeatureFit, RandomFeatureModel, RandomFeatureScore
-from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet
+from .ridge import Ridge, RidgeCurve, RidgeFrames, RidgeProjection, RidgeSet, RidgeTrace
 from .simulate import Trajectories, compare_backends, sample_pt, simulate
 from .sweeps import load_sweep, sweep
 
@@ -50,6 +51,8 @@ __all__ = [
     "RidgeProjection",
     "RidgeSet",
     "RidgeCurve",
+    "RidgeTrace",
+    "RidgeWarning",
     # random-feature model and error profiles
     "RandomFeatureModel",
     "RandomFeatureFit",
@@ -70,4 +73,6 @@ __all__ = [
     # parameter sweeps (Dask, extra "sweep")
     "sweep",
     "load_sweep",
+    # numba kernels compiled ahead of first use (CLI: ridgetheory warmup)
+    "warmup",
 ]

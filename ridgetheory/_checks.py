@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "RidgeTheoryError",
     "PredictionWarning",
+    "RidgeWarning",
     "check_array",
     "check_points",
     "check_times",
@@ -32,6 +33,14 @@ class PredictionWarning(UserWarning):
 
     Members are excluded where their frame is undetermined or their projection does not
     converge (see ``SlidePrediction.excluded`` and ``AlignPrediction.meta["excluded"]``)."""
+
+
+class RidgeWarning(UserWarning):
+    """A ridge set or traced curve is incomplete; the counts are in the message and on the result.
+
+    Walkers ran out of their update budget (``RidgeSet.dropped``, ``RidgeSet.n_unconverged``,
+    ``RidgeTrace.n_unconverged``; raise ``max_iter`` or loosen ``tol``), or a d = 0 set holds
+    no mode although every density has one."""
 
 
 class RidgeTheoryError(ValueError):

@@ -19,16 +19,18 @@ logit, the off-anchor weights are formed relative to ``l2``: ``e_j = exp(l_j - l
 covariance survive (``S = W S_dir``). Mean shifts are accumulated unscaled, ``u = sum e_j (x_j -
 x_k)``; the finishing steps apply ``a_t``: ``m - x = (a x_k - x) + W a u / tot``.
 
-Every function here is compiled on first use and cached; importing the module compiles
-nothing. :func:`logits`, :func:`top_two`, :func:`offanchor_weights`, :func:`offanchor_sum`,
-:func:`anchored_mean_shift`, :func:`anchored_covariance`, :func:`empirical_weights` and
-:func:`empirical_mean_shift` are ``inline="always"``: numba inlines them into each caller (so
-they take the caller's fast-math flags), because a call that is not inlined increfs and
-decrefs the arrays it is passed, which dominates a kernel over a handful of training points
-(inlining the last two made the sampler 1.5x faster on three points in 2-D and 1.2x on
-n = 2000 in D = 16). Tested against the
-numpy references in ``tests/test_simulate*.py``, ``tests/test_ridge.py`` and
-``tests/test_gaussian_moments.py``.
+:func:`borrowed` and :func:`keep_alive` let a kernel work on arrays without numba's atomic
+reference counts in its inner loops. Every function here is compiled on first use and cached;
+importing the module compiles nothing. :func:`logits`, :func:`top_two`,
+:func:`offanchor_weights`, :func:`offanchor_sum`, :func:`anchored_mean_shift`,
+:func:`anchored_covariance`, :func:`empirical_weights` and :func:`empirical_mean_shift` are
+``inline="always"``: numba inlines them into each caller (so they take the caller's
+fast-math flags), because a call that is not inlined increfs and decrefs the arrays it is
+passed, which dominates a kernel over a handful of training points (inlining the last two
+made the sampler 1.5x faster on three points in 2-D and 1.2x on n = 2000 in D = 16). Each
+inlined copy is compiled again, which is most of a kernel's first-call time (issue 16).
+Tested against the numpy references in ``tests/test_simulate*.py``, ``tests/test_ridge.py``
+and ``tests/test_gaussian_moments.py``.
 """
 
 from __future__ import annotations
@@ -37,10 +39,18 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import _compile
+from .backend import run_blocks
+
+_compile.install()  # one stderr line when these kernels really compile
+
 __all__ = [
+    "borrowed",
+    "keep_alive",
     "EXP_MIN",
     "exp_nonpos",
     "exp_nonpos_array",
@@ -100,6 +110,40 @@ def _i64_as_f64(typingctx, x):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(types.int64), codegen
+
+
+@intrinsic
+def borrowed(typingctx, arr):
+    """``arr`` without its reference count: the same view with a null meminfo.
+
+    numba counts references with atomic operations each time an array is bound to a name,
+    sliced or unpacked from a tuple; in a kernel's innermost loop over a handful of training
+    points that costs as much as the arithmetic (the arrays a ``parallel=True`` loop receives
+    are borrowed like this). Only for arrays that outlive every use of the result: the
+    arguments of the kernel that borrows them, or a local array passed to :func:`keep_alive`
+    after the last use.
+    """
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        ary.parent = cgutils.get_null_value(ary.parent.type)
+        return ary._getvalue()
+
+    return arr(arr), codegen
+
+
+@intrinsic
+def keep_alive(typingctx, arr):
+    """No-op use of ``arr``: numba frees a local array after its last use, so a kernel that
+    works on ``borrowed(arr)`` calls this after the last use of the borrowed view."""
+
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
+
+    return types.none(arr), codegen
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -436,35 +480,59 @@ def relu_cross(m1, t1, m2, t2, r, gl_t, gl_v):
     return max(m1 * m2 * L + m1 * t2 * ey + m2 * t1 * ex + t1 * t2 * exy, 0.0)
 
 
-@njit(cache=True, parallel=True)
+#: elements per work item of :func:`cross_flat`
+_CROSS_BLOCK = 1024
+
+
 def cross_flat(m1, t1, m2, t2, r, gl_t, gl_v):
     """Element-wise ``E[relu(u) relu(v)]`` over flat float64 arrays."""
     out = np.empty(m1.size)
-    for i in prange(m1.size):
-        out[i] = relu_cross(m1[i], t1[i], m2[i], t2[i], r[i], gl_t, gl_v)
+    run_blocks(_cross_blocks, (m1.size + _CROSS_BLOCK - 1) // _CROSS_BLOCK, m1, t1, m2, t2, r,
+               gl_t, gl_v, out)
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _cross_blocks(first, stride, m1, t1, m2, t2, r, gl_t, gl_v, out):
+    """:func:`cross_flat` on blocks ``first, first + stride, ...`` of ``_CROSS_BLOCK``."""
+    for b in range(first, (m1.size + _CROSS_BLOCK - 1) // _CROSS_BLOCK, stride):
+        for i in range(b * _CROSS_BLOCK, min(m1.size, (b + 1) * _CROSS_BLOCK)):
+            out[i] = relu_cross(m1[i], t1[i], m2[i], t2[i], r[i], gl_t, gl_v)
+
+
 def moment_matrix(mu, s, rho, gl_t, gl_v):
     """``E[relu(u) relu(u)^T]`` for each row of ``mu`` (B, p); symmetric fill."""
     B, p = mu.shape
     out = np.empty((B, p, p))
-    for j in prange(p):
+    run_blocks(_moment_rows, p, mu, s, rho, gl_t, gl_v, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _moment_rows(first, stride, mu, s, rho, gl_t, gl_v, out):
+    """:func:`moment_matrix` for rows ``j = first, first + stride, ...`` (upper part)."""
+    B, p = mu.shape
+    for j in range(first, p, stride):
         for bi in range(B):
             for k in range(j, p):
                 v = relu_cross(mu[bi, j], s[j], mu[bi, k], s[k], rho[j, k], gl_t, gl_v)
                 out[bi, j, k] = v
                 out[bi, k, j] = v
+
+
+def weighted_moment_matrix(mu, s, rho, gl_t, gl_v, w):
+    """``sum_b w_b E[relu(u_b) relu(u_b)^T]`` (p, p); each thread owns rows' upper parts."""
+    p = mu.shape[1]
+    out = np.zeros((p, p))
+    run_blocks(_weighted_rows, p, mu, s, rho, gl_t, gl_v, w, out)
     return out
 
 
-@njit(cache=True, parallel=True)
-def weighted_moment_matrix(mu, s, rho, gl_t, gl_v, w):
-    """``sum_b w_b E[relu(u_b) relu(u_b)^T]`` (p, p); thread j owns row j's upper part."""
+@njit(cache=True, nogil=True)
+def _weighted_rows(first, stride, mu, s, rho, gl_t, gl_v, w, out):
+    """:func:`weighted_moment_matrix` for rows ``j = first, first + stride, ...``."""
     B, p = mu.shape
-    out = np.zeros((p, p))
-    for j in prange(p):
+    for j in range(first, p, stride):
         for k in range(j, p):
             acc = 0.0
             for bi in range(B):
@@ -472,4 +540,3 @@ def weighted_moment_matrix(mu, s, rho, gl_t, gl_v, w):
                                           gl_v)
             out[j, k] = acc
             out[k, j] = acc
-    return out

@@ -144,6 +144,36 @@ def numba_threads_for(items: int, min_per_thread: int = 2048) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
+_POOL: Any = None
+
+
+def run_blocks(kernel: Any, nblk: int, *args: Any) -> None:
+    """Run a ``nogil`` numba kernel over ``nblk`` blocks on numba's thread count.
+
+    ``kernel(first, stride, *args)`` does blocks ``first, first + stride, ...``; thread ``k``
+    of ``T = min(numba.get_num_threads(), nblk)`` calls it with ``first = k``, ``stride = T``
+    (the calling thread is thread 0). Interleaved blocks balance uneven work, and a kernel
+    without ``parallel=True`` compiles several times faster (no parfor lowering, no second
+    optimisation of the loop body).
+    """
+    import numba
+
+    nt = max(1, min(numba.get_num_threads(), nblk))
+    if nt == 1:
+        kernel(0, 1, *args)
+        return
+    global _POOL
+    if _POOL is None or _POOL._max_workers < nt - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max(nt - 1, numba.config.NUMBA_NUM_THREADS - 1),
+                                   thread_name_prefix="ridgetheory")
+    futures = [_POOL.submit(kernel, k, nt, *args) for k in range(1, nt)]
+    kernel(0, nt, *args)
+    for f in futures:
+        f.result()
+
+
 def get_cupy() -> Any:
     """Import cupy after checking that a GPU is usable (raises BackendUnavailable)."""
     resolve_backend("cupy", "get_cupy")

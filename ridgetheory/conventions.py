@@ -1,4 +1,4 @@
-"""Named conventions shared by every trained score model, stated once (theory.md section 6).
+"""Named conventions shared by every trained score model, stated once (theory.md sections 3 and 5).
 
 * :data:`TIME_WEIGHTS` -- the time weights ``w(t)`` of a training loss, as powers of ``h_t``;
 * :data:`PARAMETRIZATIONS` -- what a model's raw output ``f`` is, and :func:`to_denoiser`,

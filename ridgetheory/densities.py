@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _repr
 from ._checks import (
     RidgeTheoryError,
     check_array,
@@ -98,8 +99,36 @@ class SmoothedEmpirical(AbstractDensity):
         self.n, self.dim = self.data.shape
         self._sqnorm = np.einsum("nd,nd->n", self.data, self.data)
 
+    def _expr(self) -> str:
+        kw: dict[str, Any] = {"process": self.process}
+        if self.dtype != np.float64:
+            kw["dtype"] = self.dtype
+        if self.memory_budget != DEFAULT_MEMORY_BUDGET:
+            kw["memory_budget"] = self.memory_budget
+        return _repr.call(type(self).__name__, self.data, **kw)
+
     def __repr__(self) -> str:
-        return f"SmoothedEmpirical(n={self.n}, D={self.dim}, process={self.process!r})"
+        """The constructor call with the data when it holds at most
+        ``ridgetheory._repr.FULL_REPR_SIZE`` numbers (it evaluates back to an equal density),
+        else a summary; :meth:`reproduce` rebuilds any size."""
+        if self.data.size <= _repr.FULL_REPR_SIZE:
+            return self._expr()
+        return _repr.summary(type(self).__name__, n=self.n, D=self.dim, process=self.process)
+
+    def reproduce(self, name: str = "density") -> str:
+        """Python code that rebuilds this density exactly: imports, then ``name = ...``.
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> print(rt.SmoothedEmpirical(np.array([[0.0, 1.5]])).reproduce())
+        import numpy as np
+        from ridgetheory import OU, SmoothedEmpirical
+        <BLANKLINE>
+        density = SmoothedEmpirical(np.array([[0.0, 1.5]]), process=OU())
+        <BLANKLINE>
+        """
+        return _repr.snippet([(name, self._expr())])
 
     # logits up to a per-row constant: -|x - a y|^2/(2h) + |x|^2/(2h)
     def _logits(self, x, a, h):
@@ -256,8 +285,33 @@ class GaussianMixture(AbstractDensity):
         self.memory_budget = check_int(memory_budget, "memory_budget", where, low=1)
         self.n_components = K
 
+    def _expr(self) -> str:
+        kw: dict[str, Any] = {}
+        K = self.n_components
+        if not np.array_equal(self.mixture_weights, np.full(K, 1.0 / K, dtype=self.dtype)):
+            w = self.mixture_weights.astype(np.float64)
+            # float64 weights are the ones given; float32 ones are renormalised in float64 so
+            # they pass the sum check again (equal to the last float32 bit)
+            kw["weights"] = w if self.dtype == np.float64 else w / w.sum()
+        kw["process"] = self.process
+        if self.dtype != np.float64:
+            kw["dtype"] = self.dtype
+        if self.memory_budget != DEFAULT_MEMORY_BUDGET:
+            kw["memory_budget"] = self.memory_budget
+        return _repr.call(type(self).__name__, self.means, self.variances, **kw)
+
     def __repr__(self) -> str:
-        return f"GaussianMixture(K={self.n_components}, D={self.dim}, process={self.process!r})"
+        """The constructor call with means, variances and weights when they hold at most
+        ``ridgetheory._repr.FULL_REPR_SIZE`` numbers, else a summary; :meth:`reproduce`
+        rebuilds any size."""
+        if self.means.size + 2 * self.n_components <= _repr.FULL_REPR_SIZE:
+            return self._expr()
+        return _repr.summary(type(self).__name__, K=self.n_components, D=self.dim,
+                             process=self.process)
+
+    def reproduce(self, name: str = "density") -> str:
+        """Python code that rebuilds this mixture exactly: imports, then ``name = ...``."""
+        return _repr.snippet([(name, self._expr())])
 
     def smoothed_variances(self, t: Any) -> np.ndarray:
         """Component variances of ``p_t``, ``a_t^2 v_j + h_t``: shape (L, K) for times (L,)."""

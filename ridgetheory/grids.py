@@ -72,8 +72,42 @@ def cosine(T: float, t_min: float, steps: int) -> np.ndarray:
     return _pin(g, T, t_min)
 
 
-def check_grid(grid: object, where: str, name: str = "grid") -> np.ndarray:
-    """Return ``grid`` as float64 after checking it is 1-D, strictly decreasing and > 0."""
+def check_grid(grid: object, where: str = "grids.check_grid", name: str = "grid") -> np.ndarray:
+    """Return ``grid`` as float64 after checking it is a valid sampler time grid.
+
+    A valid grid is 1-D with at least 2 times, strictly decreasing (``T = t_0 > ... > t_L``)
+    and ends at ``t_min > 0``: what ``rt.simulate`` and the predictions take.
+
+    Parameters
+    ----------
+    grid : array of shape (L + 1,)
+        The times to check.
+    where : str, default="grids.check_grid"
+        The function named in error messages: pass your own function's name when you
+        validate its argument (``"`grid` passed to my_sampler must ..."``).
+    name : str, default="grid"
+        The argument named in error messages.
+
+    Returns
+    -------
+    array of shape (L + 1,), float64
+
+    Raises
+    ------
+    RidgeTheoryError
+        Not 1-D, fewer than 2 times, not strictly decreasing, ``t_min <= 0`` or non-finite.
+
+    Examples
+    --------
+    >>> import ridgetheory as rt
+    >>> rt.grids.check_grid([1.0, 0.5, 0.1]).tolist()
+    [1.0, 0.5, 0.1]
+    >>> try:
+    ...     rt.grids.check_grid([1.0, 1.0, 0.5], "my_sampler")
+    ... except rt.RidgeTheoryError as err:
+    ...     print(err)
+    `grid` passed to my_sampler must be strictly decreasing; got 1.0 then 1.0 at index 0.
+    """
     g = check_array(grid, name, where, ndim=1)
     if g.shape[0] < 2:
         raise RidgeTheoryError(

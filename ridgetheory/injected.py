@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _repr
 from ._checks import RidgeTheoryError, check_array, check_choice
 from .protocol import AbstractDensity, AbstractScoreModel
 
@@ -150,9 +151,9 @@ class InjectedError(AbstractScoreModel):
     normal_direction, tangent_direction : array of shape (D,) or callable, optional
         Reference directions ``u_N`` (default: the last axis) and ``u_T`` (default: the first
         axis): a fixed vector, or a field ``u(x (M, D), t (M,)) -> (M, D)`` such as
-        ``rt.injected.radial(centre)``. Where the projection of a reference onto the local
-        subspace vanishes (shorter than 1e-8 times the reference) the error there is 0 and
-        ``vanishing_calls`` counts it.
+        ``rt.injected.radial(centre)``. A fixed vector must be nonzero (it is normalized).
+        Where the projection of a reference onto the local subspace vanishes (shorter than
+        1e-8 times the reference) the error there is 0 and ``vanishing_calls`` counts it.
 
     Notes
     -----
@@ -216,18 +217,83 @@ class InjectedError(AbstractScoreModel):
         if callable(value):
             return value
         v = check_array(value, name, "InjectedError", ndim=1)
-        if v.shape != (self.dim,) or not np.linalg.norm(v) > 0:
+        if v.shape != (self.dim,):
             raise RidgeTheoryError(
                 f"`{name}` passed to InjectedError must be a nonzero vector of shape "
                 f"({self.dim},) or a callable (x, t) -> (M, {self.dim}); got shape {v.shape}."
             )
-        return v / np.linalg.norm(v)
+        norm = np.linalg.norm(v)
+        if not norm > 0:
+            raise RidgeTheoryError(
+                f"`{name}` passed to InjectedError must be a nonzero vector (a reference "
+                f"direction, normalized to unit length); got the zero vector of shape "
+                f"{v.shape}."
+            )
+        return v / norm
+
+    def _unreproducible(self) -> str | None:
+        """Why no code can rebuild this model (a callable it cannot write down), or None."""
+        if not callable(getattr(self.density, "_expr", None)):
+            return f"its density {type(self.density).__name__} has no reproducible repr"
+        for arg, v in (("normal", self.normal_size), ("tangent", self.tangent_size),
+                       ("normal_direction", self.normal_direction),
+                       ("tangent_direction", self.tangent_direction)):
+            if callable(v) and not isinstance(v, (radial, rotational)):
+                return f"`{arg}` is the callable {v!r}"
+        return None
+
+    def _kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"normal": self.normal_size, "tangent": self.tangent_size,
+                              "units": self.units}
+        D = self.dim
+        for name, default in (("normal_direction", np.eye(D)[-1]),
+                              ("tangent_direction", np.eye(D)[0])):
+            v = getattr(self, name)
+            if callable(v) or not np.array_equal(v, default):
+                kw[name] = v
+        return kw
+
+    def _ridge_expr(self, density: str) -> str:
+        from .ridge.frames import GAP_ATOL, GAP_RTOL
+
+        r = self.ridge
+        kw: dict[str, Any] = {"d": r.d}
+        if r.gap_rtol != GAP_RTOL:
+            kw["gap_rtol"] = r.gap_rtol
+        if r.gap_atol != GAP_ATOL:
+            kw["gap_atol"] = r.gap_atol
+        if r.backend != "auto":
+            kw["backend"] = r.backend
+        return _repr.call("Ridge", _repr.Raw(density), **kw)
 
     def __repr__(self) -> str:
-        return (
-            f"InjectedError({self.density!r}, d={self.ridge.d}, normal={self.normal_size!r}, "
-            f"tangent={self.tangent_size!r}, units={self.units!r})"
-        )
+        """``InjectedError(density := <density>, Ridge(density, d=...), normal=..., ...)``,
+        which evaluates back to an equal model, when the density prints in full and no size
+        or direction is an arbitrary callable; else a summary (see :meth:`reproduce`)."""
+        why = self._unreproducible()
+        if why is None and not repr(self.density).startswith("<"):
+            return _repr.call("InjectedError", _repr.Raw(f"density := {self.density!r}"),
+                              _repr.Raw(self._ridge_expr("density")), **self._kwargs())
+        note = ".reproduce() rebuilds it" if why is None else f"not reproducible: {why}"
+        return _repr.summary("InjectedError", note, density=_repr.Raw(repr(self.density)),
+                             d=self.ridge.d, **self._kwargs())
+
+    def reproduce(self, name: str = "model") -> str:
+        """Python code that rebuilds this model: imports, ``density = ...``, then ``name = ...``.
+
+        Raises
+        ------
+        RidgeTheoryError
+            A size profile or direction is a callable other than :class:`radial` and
+            :class:`rotational`, or the density has no ``reproduce``.
+        """
+        why = self._unreproducible()
+        if why is not None:
+            raise RidgeTheoryError(f"InjectedError.reproduce cannot write this model: {why}.")
+        density = "density" if name != "density" else "density_"
+        expr = _repr.call("InjectedError", _repr.Raw(density), _repr.Raw(self._ridge_expr(density)),
+                          **self._kwargs())
+        return _repr.snippet([(density, self.density._expr()), (name, expr)])
 
     def error(self, x: Any, t: Any) -> np.ndarray:
         """The designed score error ``e(x, t)``, shape as ``x``."""

@@ -80,11 +80,20 @@ def test_malformed_toml_names_file_line_and_column(tmp_path):
         load_config(bad)
 
 
-def test_quick_table_is_checked_with_the_same_declaration():
+@pytest.mark.parametrize("quick", [True, False])
+def test_quick_table_is_checked_with_the_same_declaration(quick):
+    # a typo in [quick] is an error in a full run too, not only on the first quick run
     raw = _cfg(extra="[quick]\nstepz = 3")
-    parse_config(raw, "t")  # not merged, not read
-    with pytest.raises(RidgeTheoryError, match=r"`params \+ quick.stepz`.*`steps`"):
-        parse_config(raw, "t", quick=True)
+    with pytest.raises(RidgeTheoryError, match=r"unknown key `quick.stepz`.*did you mean `steps`"):
+        parse_config(raw, "t", quick=quick)
+    with pytest.raises(RidgeTheoryError, match=r"`quick.steps` .* must be an integer >= 1"):
+        parse_config(_cfg(extra="[quick]\nsteps = 0"), "t", quick=quick)
+
+
+def test_quick_sizes_apply_only_in_quick_mode():
+    raw = _cfg("steps = 40", extra="[quick]\nsteps = 7")
+    assert parse_config(raw, "t").params.steps == 40
+    assert parse_config(raw, "t", quick=True).params.steps == 7
 
 
 def test_defaults_come_from_the_declaration():

@@ -58,3 +58,13 @@ def test_cosine_is_dense_at_both_ends():
 def test_bad_grids_raise(call, match):
     with pytest.raises(rt.RidgeTheoryError, match=match):
         call()
+
+
+def test_check_grid_names_itself_unless_told_where():
+    g = rt.grids.check_grid([2.0, 1.0, 0.5])
+    assert g.dtype == np.float64 and g.tolist() == [2.0, 1.0, 0.5]
+    with pytest.raises(rt.RidgeTheoryError,
+                       match=r"^`grid` passed to grids.check_grid must be strictly decreasing"):
+        rt.grids.check_grid([1.0, 1.0, 0.5])
+    with pytest.raises(rt.RidgeTheoryError, match=r"^`times` passed to my_sampler must end at"):
+        rt.grids.check_grid([1.0, 0.0], "my_sampler", "times")

@@ -78,8 +78,13 @@ def test_size_profile_callable():
         ({"normal": "big"}, "`normal` passed to InjectedError"),
         ({"tangent": np.inf}, "`tangent` passed to InjectedError must be finite"),
         ({"units": "meters"}, "`units` passed to InjectedError"),
-        ({"normal_direction": [0.0, 0.0]}, "`normal_direction`"),
-        ({"tangent_direction": [1.0, 0.0, 0.0]}, "`tangent_direction`"),
+        ({"normal_direction": [0.0, 0.0]},
+         r"`normal_direction` passed to InjectedError must be a nonzero vector \(a reference "
+         r"direction, normalized to unit length\); got the zero vector of shape \(2,\)\.$"),
+        ({"tangent_direction": np.zeros(2)}, r"`tangent_direction`.*got the zero vector"),
+        ({"tangent_direction": [1.0, 0.0, 0.0]},
+         r"`tangent_direction` passed to InjectedError must be a nonzero vector of shape \(2,\)"
+         r".*got shape \(3,\)\.$"),
     ],
 )
 def test_bad_arguments(kwargs, match):

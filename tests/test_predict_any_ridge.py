@@ -7,6 +7,7 @@ points, the simulation (a chi-square test on resting counts), Gaussian tube mass
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -29,6 +30,11 @@ from ridgetheory.predict import (
     tube_radius,
 )
 from ridgetheory.predict.reduced import transport
+
+# the simulations the predictions are checked against use the slide's own scheme (its
+# `method` defaults to "em"; rt.simulate's default is the exponential integrator), so runs
+# with the same seed stay coupled
+simulate_em = functools.partial(rt.simulate, method="em")
 
 D8 = np.random.default_rng(42).normal(0.0, 2.0, (4, 8))
 HEX = 3.0 * np.stack([np.cos(np.arange(6) * np.pi / 3), np.sin(np.arange(6) * np.pi / 3)], 1)
@@ -73,7 +79,7 @@ def test_d8_allocation_matches_the_simulation_and_the_reduction_from_t_fails(d8)
     p, ridge = d8
     grid = rt.grids.exponential(10.0, 1e-3, 100)
     x0 = rt.sample_pt(p, 10.0, 400, seed=1)
-    sim = _counts(p, grid, rt.simulate(p, y0=x0, grid=grid, seed=0, progress=False).final)
+    sim = _counts(p, grid, simulate_em(p, y0=x0, grid=grid, seed=0, progress=False).final)
     pred = predict_slide(p, p, ridge, grid, x0, seed=0)
     assert pred.start.reason == "census" and 0.2 < pred.start.time < 0.7
     assert allocation_test(pred.allocation(p.data * p.process.alpha(1e-3)), sim)["p_value"] > 0.01
@@ -85,7 +91,7 @@ def test_d8_allocation_matches_the_simulation_and_the_reduction_from_t_fails(d8)
 def test_hexagon_allocation_matches_an_independent_simulation(hexagon):
     p, ridge = hexagon
     grid = rt.grids.exponential(10.0, 1e-3, 100)
-    sim = _counts(p, grid, rt.simulate(p, n=2000, grid=grid, seed=5, progress=False).final)
+    sim = _counts(p, grid, simulate_em(p, n=2000, grid=grid, seed=5, progress=False).final)
     x0 = rt.sample_pt(p, 10.0, 400, seed=1)
     pred = predict_slide(p, p, ridge, grid, x0, seed=0)
     assert allocation_test(pred.allocation(p.data * p.process.alpha(1e-3)), sim)["p_value"] > 0.01
@@ -96,8 +102,8 @@ def test_the_slide_responds_to_a_normal_error_as_the_simulation_does(d8):
     grid = rt.grids.exponential(10.0, 1e-3, 100)
     x0 = rt.sample_pt(p, 10.0, 400, seed=1)
     model = rt.InjectedError(p, ridge, normal=5.0)
-    sim = _counts(p, grid, rt.simulate(model, y0=x0, grid=grid, seed=0, progress=False).final)
-    exact = _counts(p, grid, rt.simulate(p, y0=x0, grid=grid, seed=0, progress=False).final)
+    sim = _counts(p, grid, simulate_em(model, y0=x0, grid=grid, seed=0, progress=False).final)
+    exact = _counts(p, grid, simulate_em(p, y0=x0, grid=grid, seed=0, progress=False).final)
     assert allocation_test(sim, exact)["p_value"] < 1e-6  # the error moves the allocation...
     pred = predict_slide(model, p, ridge, grid, x0, seed=0)
     # ... and the prediction follows it
@@ -111,8 +117,8 @@ def test_a_normal_error_below_the_last_critical_time_keeps_the_allocation(d8):
     x0 = rt.sample_pt(p, 10.0, 400, seed=1)
     late = rt.InjectedError(p, ridge, normal=lambda t: np.where(t <= t_s, 5.0, 0.0),
                             normal_direction=rt.injected.radial(D8.mean(0)))
-    sim = _counts(p, grid, rt.simulate(late, y0=x0, grid=grid, seed=0, progress=False).final)
-    exact = _counts(p, grid, rt.simulate(p, y0=x0, grid=grid, seed=0, progress=False).final)
+    sim = _counts(p, grid, simulate_em(late, y0=x0, grid=grid, seed=0, progress=False).final)
+    exact = _counts(p, grid, simulate_em(p, y0=x0, grid=grid, seed=0, progress=False).final)
     assert allocation_test(sim, exact)["p_value"] > 0.5
 
 
@@ -123,7 +129,7 @@ def test_align_on_the_hexagon_follows_an_outward_normal_error(hexagon):
     sims, preds = [], []
     for e in (0.0, 1.0, 5.0):
         m = rt.InjectedError(p, ridge, normal=e, normal_direction=rt.injected.radial()) if e else p
-        final = rt.simulate(m, y0=x0, grid=grid, seed=0, progress=False).final
+        final = simulate_em(m, y0=x0, grid=grid, seed=0, progress=False).final
         sims.append(ridge.project(final, 1e-3, tol=1e-10, max_iter=2000).displacement[:, 0].mean())
         sl = predict_slide(m, p, ridge, grid, x0, seed=0)
         preds.append(predict_alignment(m, p, ridge, sl.times, sl, seed=3).mean_distance[-1])
@@ -245,7 +251,7 @@ def test_curves_of_simulation_and_prediction_agree_in_d8(d8):
     sl = predict_slide(p, p, ridge, grid, x0, seed=0)
     al = predict_alignment(p, p, ridge, sl.times, sl, seed=2)
     save = sl.times[::20]
-    tr = rt.simulate(p, y0=x0, grid=grid, seed=0, progress=False, save_at=save)
+    tr = simulate_em(p, y0=x0, grid=grid, seed=0, progress=False, save_at=save)
     sim = trajectory_curves(p, ridge, tr)
     pred = prediction_curves(p, ridge, sl, al, times=save)
     np.testing.assert_allclose(sim.mean_distance[1:], pred.mean_distance[1:], rtol=0.15)
@@ -254,7 +260,7 @@ def test_curves_of_simulation_and_prediction_agree_in_d8(d8):
     assert np.all(sim.excluded == 0)
     # a tangential error separates coupled runs along the ridge; the same run does not
     m = rt.InjectedError(p, ridge, tangent=0.2, units="denoiser")
-    moved = trajectory_curves(p, ridge, rt.simulate(m, y0=x0, grid=grid, seed=0, progress=False,
+    moved = trajectory_curves(p, ridge, simulate_em(m, y0=x0, grid=grid, seed=0, progress=False,
                                                     save_at=save), reference=sim)
     assert moved.separation[-1] > 0.05 and np.all(np.diff(moved.separation) >= 0)
     assert np.all(trajectory_curves(p, ridge, tr, reference=sim).separation == 0.0)

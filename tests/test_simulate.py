@@ -80,9 +80,31 @@ def test_result_fields_and_meta():
     assert out.states.shape == (3, 25, 2) and out.final.shape == (25, 2)
     assert np.array_equal(out.times, grid[[0, 10, 30]])  # grid order
     assert np.array_equal(out.states[-1], out.final)
-    assert out.meta["backend"] == "numpy" and out.meta["method"] == "em"
+    assert out.meta["backend"] == "numpy" and out.meta["method"] == "exponential"
     assert out.meta["seed"] == 1 and out.meta["wall_time"] > 0 and out.status == "ok"
     assert set(SCHEMES) == set(METHODS)
+
+
+def test_default_method_is_the_recommended_exponential_integrator():
+    import inspect
+    import re
+    from pathlib import Path
+
+    from ridgetheory.simulate import compare_backends
+
+    # docs/integrators.md, "How to choose": the scheme recommended for sampling
+    page = (Path(__file__).resolve().parents[1] / "docs" / "integrators.md").read_text()
+    advice = page.split("## How to choose", 1)[1]
+    recommended = re.search(r'at scale: .*?method="([a-z-]+)"', advice, re.S).group(1)
+    assert recommended == "exponential"
+    for f in (simulate, compare_backends):
+        assert inspect.signature(f).parameters["method"].default == recommended
+    grid = rt.grids.exponential(3.0, 1e-2, 30)
+    kw = dict(n=20, grid=grid, backend="numpy", seed=4, progress=False)
+    plain = simulate(_two_points(), **kw)
+    assert plain.meta["method"] == recommended
+    assert np.array_equal(plain.final, simulate(_two_points(), method=recommended, **kw).final)
+    assert not np.allclose(plain.final, simulate(_two_points(), method="em", **kw).final)
 
 
 def test_start_state_is_counter_based_standard_normal():

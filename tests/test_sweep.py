@@ -16,6 +16,7 @@ from ridgetheory import RidgeTheoryError
 from ridgetheory.sweeps import load_sweep, sweep, sweep_spec
 from ridgetheory.sweeps.report import bootstrap_mean, quantities
 from ridgetheory.validate.runner import load_config
+from ridgetheory.validate.values import Undetermined, typed
 
 pytest.importorskip("dask.distributed")
 
@@ -115,11 +116,12 @@ def test_bootstrap_band_covers_the_mean_and_collapses_for_one_value():
 
 def test_quantities_flatten_claims_and_summary():
     rec = {"summary": {"a": 1.5, "tau_mem": "undetermined"}, "wall_s": 2.0,
-           "claims": [{"name": "c", "passed": False, "measured": {"x": 3, "v": [1, 2]},
-                       "predicted": 0.5}]}
+           "claims": [{"name": "c", "passed": False,
+                       "measured": typed({"x": 3, "v": [1, 2], "u": Undetermined("no")}),
+                       "predicted": typed(0.5), "tolerance": typed(None)}]}
     q = quantities(rec)
     assert q == {"a": 1.5, "tau_mem": "undetermined", "c.passed": 0.0, "c.measured.x": 3.0,
-                 "c.predicted": 0.5, "wall_s": 2.0}
+                 "c.measured.u": "undetermined", "c.predicted": 0.5, "wall_s": 2.0}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from ..processes import OU
 from ..simulate import simulate
 from ..validate.claims import ExperimentContext, ExperimentResult, Verdict, register_claim
 from ..validate.schema import param
+from ..validate.values import Undetermined, at_least, below, between
 from .layouts import resolve
 from .params import MemorizationParams
 
@@ -148,22 +149,27 @@ def memorizes(res: MemorizationResults, s: FractionBound) -> Verdict:
     """At some flow time of the range the memorized share is at least ``bound``: the model
     does memorize, so there is an onset to measure."""
     i = int(np.argmax(res.fraction))
-    return Verdict(f"max over tau >= {s.bound:g}",
+    return Verdict(at_least(s.bound),
                    {"max_fraction": float(res.fraction[i]), "tau": float(res.taus[i])},
-                   s.bound, bool(res.fraction[i] >= s.bound))
+                   None, bool(res.fraction[i] >= s.bound),
+                   text=f"max over tau of the memorized share >= {s.bound:g}")
 
 
 @register_claim(KIND, "generalizes_at_small_tau", FractionBound)
 def generalizes_at_small_tau(res: MemorizationResults, s: FractionBound) -> Verdict:
     """At the smallest flow time the memorized share is below ``bound``."""
-    return Verdict(f"< {s.bound:g} at tau = {res.taus[0]:g}", float(res.fraction[0]),
-                   s.bound, bool(res.fraction[0] < s.bound))
+    return Verdict(below(s.bound), float(res.fraction[0]), None,
+                   bool(res.fraction[0] < s.bound),
+                   text=f"memorized share < {s.bound:g} at tau = {res.taus[0]:g}")
 
 
 @register_claim(KIND, "tau_mem_found")
 def tau_mem_found(res: MemorizationResults, s: Any) -> Verdict:
     """The memorization fraction crosses ``threshold`` inside the flow-time range."""
-    return Verdict(f"a crossing of {res.params.threshold:g} in [{res.taus[0]:g}, "
-                   f"{res.taus[-1]:g}]",
-                   res.tau_mem if res.tau_mem is not None else "undetermined", "-",
-                   res.tau_mem is not None)
+    found = res.tau_mem is not None
+    return Verdict(between(res.taus[0], res.taus[-1]),
+                   res.tau_mem if found else Undetermined(
+                       f"the share never crosses {res.params.threshold:g} in the range"),
+                   None, found,
+                   text=f"the memorized share crosses {res.params.threshold:g} in "
+                        f"[{res.taus[0]:g}, {res.taus[-1]:g}]")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..validate.claims import Verdict, register_claim
+from ..validate.values import above, below
 
 KIND = "mnist_latent"
 
@@ -21,8 +22,9 @@ def alignment_late(res: Any, s: Any) -> Verdict:
     t <= ``t_late`` (share > ``late_share``)."""
     p, m = res.params, res.found["alignment_late"]
     share = m["late_share"]
-    return Verdict(f"share of the residual drop at t <= {p.t_late} > {p.late_share}", m,
-                   p.late_share, bool(np.isfinite(share) and share > p.late_share))
+    return Verdict(above(p.late_share), m, None,
+                   bool(np.isfinite(share) and share > p.late_share),
+                   text=f"share of the residual drop at t <= {p.t_late:g} > {p.late_share:g}")
 
 
 @register_claim(KIND, "closer_than_random")
@@ -30,8 +32,8 @@ def closer_than_random(res: Any, s: Any) -> Verdict:
     """Final samples are closer to the d-ridge at t_min than norm-matched random points
     (medians)."""
     m = res.found["closer_than_random"]
-    return Verdict("median sample-to-ridge distance < that of norm-matched random points", m,
-                   "strict inequality of medians", bool(m["samples"] < m["random"]))
+    return Verdict(None, m, None, bool(m["samples"] < m["random"]),
+                   text="median sample-to-ridge distance < that of norm-matched random points")
 
 
 @register_claim(KIND, "normal_error_smaller")
@@ -40,8 +42,9 @@ def normal_error_smaller(res: Any, s: Any) -> Verdict:
     direction is below that per tangent direction (geometric mean of the ratio < 1)."""
     m = res.found["normal_error_smaller"]
     gm = m["ratio_geomean"]
-    return Verdict(f"per-direction normal error < tangent error for t <= {res.params.t_late}",
-                   m, "geometric mean of normal/tangent < 1", bool(np.isfinite(gm) and gm < 1))
+    return Verdict(below(1.0), m, None, bool(np.isfinite(gm) and gm < 1),
+                   text="geometric mean of per-direction normal/tangent error < 1 for "
+                        f"t <= {res.params.t_late:g}")
 
 
 @register_claim(KIND, "no_memorization")
@@ -49,6 +52,7 @@ def no_memorization(res: Any, s: Any) -> Verdict:
     """The network does not memorize: the 95% bootstrap upper bound of the memorized share
     (nearest/second-nearest < ``memorization_ratio``) is below ``memorization_bound``."""
     p, m = res.params, res.found["no_memorization"]
-    return Verdict(f"memorized fraction (ratio < {p.memorization_ratio:.3f}) with 95% CI upper "
-                   f"bound < {p.memorization_bound}", m, p.memorization_bound,
-                   bool(m["ci"][1] < p.memorization_bound))
+    return Verdict(below(p.memorization_bound), m, {"ratio": p.memorization_ratio},
+                   bool(m["ci"][1] < p.memorization_bound),
+                   text=f"95% CI upper bound of the memorized share (ratio < "
+                        f"{p.memorization_ratio:.3f}) < {p.memorization_bound:g}")

@@ -19,6 +19,7 @@ from ..predict import PhaseTimes
 from ..predict.phases import first_time_at_least
 from ..validate.claims import Verdict, register_claim
 from ..validate.schema import param
+from ..validate.values import at_least, at_most, between
 
 __all__ = ["KIND"]
 
@@ -37,7 +38,8 @@ def memorization(res: Any, s: MemorizationSettings) -> Verdict:
     """Share of final samples that memorize (nearest/second-nearest ratio < 1/3) >= ``min``."""
     r = res.runs[0] if s.run == "exact" else res.main_runs[-1]
     mem = memorization_fraction(r["traj"].final, res.centres, seed=res.seed)
-    return Verdict(f">= {s.min}", mem, s.min, mem["fraction"] >= s.min)
+    return Verdict(at_least(s.min), mem, None, mem["fraction"] >= s.min,
+                   text=f"memorized share >= {s.min:g}")
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ def normal_distance_increases(res: Any, s: IncludeExact) -> Verdict:
     runs = _normal_runs(res, s.include_exact)
     sizes = [r["size"] for r in runs]
     finals = [float(r["meas"]["mean_distance"][-1]) for r in runs]
-    return Verdict("increasing in size", {"sizes": sizes, "final": finals}, "strict",
-                   bool(np.all(np.diff(finals) > 0)))
+    return Verdict(None, {"sizes": sizes, "final": finals}, None,
+                   bool(np.all(np.diff(finals) > 0)),
+                   text="final mean distance strictly increasing in the normal error size")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ def normal_distance_prediction(res: Any, s: DistancePredictionSettings) -> Verdi
     meas = [float(r["meas"]["mean_distance"][-1]) for r in runs]
     ratio = [m / q for m, q in zip(meas, pred, strict=True)]
     ok = all(1 / s.factor <= x <= s.factor for x in ratio)
-    return Verdict(pred, meas, f"ratio in [1/{s.factor:g}, {s.factor:g}]: {ratio}", ok)
+    return Verdict(pred, {"final": meas, "ratio": ratio}, between(1 / s.factor, s.factor), ok,
+                   text=f"measured/predicted final distance in [1/{s.factor:g}, {s.factor:g}] "
+                        "at every size")
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,9 @@ def tangent_keeps_distance(res: Any, s: FactorSettings) -> Verdict:
     exact-score run."""
     base = float(res.runs[0]["meas"]["mean_distance"][-1])
     meas = [float(r["meas"]["mean_distance"][-1]) for r in res.of("tangent")]
-    return Verdict(f"<= {s.factor:g} x exact ({base:.4g})", meas, s.factor,
-                   all(m <= s.factor * base for m in meas))
+    return Verdict(at_most(s.factor * base), meas, {"factor": s.factor, "exact": base},
+                   all(m <= s.factor * base for m in meas),
+                   text=f"final mean distance <= {s.factor:g} x the exact-score run's")
 
 
 def _signed_shift(points: np.ndarray, centres: np.ndarray, model: Any, t: float) -> float:
@@ -119,7 +125,8 @@ def tangent_resting_shift(res: Any, s: ShiftSettings) -> Verdict:
                           r["model"], t_min) for r in runs]
     meas = [_signed_shift(r["traj"].final, res.centres, r["model"], t_min) for r in runs]
     ok = all(abs(m - q) <= s.rtol * abs(q) + s.atol for m, q in zip(meas, pred, strict=True))
-    return Verdict(pred, meas, f"rtol {s.rtol:g} + atol {s.atol:g}", ok)
+    return Verdict(pred, meas, {"rtol": s.rtol, "atol": s.atol}, ok,
+                   text=f"|measured - predicted| <= {s.rtol:g} |predicted| + {s.atol:g}")
 
 
 @dataclass(frozen=True)
@@ -144,12 +151,13 @@ def normal_below_tangent(res: Any, s: NormalBelowTangentSettings) -> Verdict:
     en, et = np.asarray(prof.E_N).ravel(), np.asarray(prof.E_T).ravel()
     ratios = en / np.maximum(et, 1e-300)
     worst = float(np.max(ratios))
-    return Verdict(f"E_N/E_T <= {1 / s.ratio:g} for t <= {s.t_late:g}",
+    return Verdict(at_most(1 / s.ratio),
                    {"max_ratio": worst,
                     "geometric_mean_ratio": float(np.exp(np.mean(np.log(np.maximum(ratios,
                                                                                     1e-300))))),
                     "E_N": en, "E_T": et},
-                   1 / s.ratio, worst <= 1 / s.ratio, record={"times": times})
+                   None, worst <= 1 / s.ratio, record={"times": times},
+                   text=f"max E_N/E_T <= {1 / s.ratio:g} for t <= {s.t_late:g}")
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,8 @@ def inside_tube(res: Any, s: TubeSettings) -> Verdict:
     r = res.main_runs[-1]
     q90 = float(r["pred"]["align"].quantiles[-1, -1])
     frac = float(np.mean(r["meas"]["final_distance"] <= q90))
-    return Verdict(f">= 0.9 within predicted q90 = {q90:.4g}", frac, s.tol, frac >= 0.9 - s.tol)
+    return Verdict({"share": 0.9, "q90": q90}, frac, s.tol, frac >= 0.9 - s.tol,
+                   text=f"share of final samples within the predicted q90 >= 0.9 - {s.tol:g}")
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,8 @@ def intermode_fraction(res: Any, s: TolSettings) -> Verdict:
     r = res.main_runs[-1]
     pred = float(r["pred"]["intermode"])
     meas = float(np.mean(r["meas"]["labels"] < 0))
-    return Verdict(pred, meas, s.tol, abs(meas - pred) <= s.tol)
+    return Verdict(pred, meas, s.tol, abs(meas - pred) <= s.tol,
+                   text=f"|measured - predicted| inter-mode mass <= {s.tol:g}")
 
 
 @dataclass(frozen=True)
@@ -205,8 +215,9 @@ def phase_order(res: Any, s: PhaseSettings) -> Verdict:
         "predicted_times": pc.times,
         "predicted_separation": pc.separation,
     }
-    return Verdict(predicted.as_dict(), measured.as_dict(), "reach >= align >= slide",
-                   measured.ordered and predicted.ordered, record=record)
+    return Verdict(predicted.as_dict(), measured.as_dict(), None,
+                   measured.ordered and predicted.ordered, record=record,
+                   text="phase times ordered reach >= align >= slide, measured and predicted")
 
 
 @dataclass(frozen=True)
@@ -224,9 +235,10 @@ def allocation_matches(res: Any, s: AlphaSettings) -> Verdict:
         test = allocation_test(r["pred"]["allocation"], r["meas"]["allocation"])
         rows.append({"model": r["kind"], "size": r["size"], "predicted": r["pred"]["allocation"],
                      "measured": r["meas"]["allocation"], **test})
-    return Verdict("chi-square p >= alpha for every run",
+    return Verdict(None,
                    {"runs": rows, "slide_start": res.runs[0]["pred"]["slide"].start.as_dict()},
-                   s.alpha, all(x["p_value"] >= s.alpha for x in rows))
+                   {"alpha": s.alpha}, all(x["p_value"] >= s.alpha for x in rows),
+                   text=f"chi-square p >= {s.alpha:g} for every run (predicted vs simulated)")
 
 
 def _keeps_allocation(res: Any, s: AlphaSettings, pool: list[dict[str, Any]], name: str,
@@ -236,8 +248,9 @@ def _keeps_allocation(res: Any, s: AlphaSettings, pool: list[dict[str, Any]], na
     base = res.runs[0]["meas"]["allocation"]
     rows = [{"size": r["size"], "below": r["below"], "measured": r["meas"]["allocation"],
              **allocation_test(r["meas"]["allocation"], base)} for r in pool]
-    return Verdict({"exact": base}, {"runs": rows}, f"chi-square p >= {s.alpha:g} at every size",
-                   all(x["p_value"] >= s.alpha for x in rows))
+    return Verdict({"exact": base}, {"runs": rows}, {"alpha": s.alpha},
+                   all(x["p_value"] >= s.alpha for x in rows),
+                   text=f"chi-square p >= {s.alpha:g} against the exact score at every size")
 
 
 @register_claim(KIND, "normal_keeps_allocation", AlphaSettings)

@@ -5,42 +5,56 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .. import _compile
+from ..backend import run_blocks
 
-@nb.njit(cache=True, parallel=True)
+_compile.install()  # one stderr line when these kernels really compile
+
+#: members per work item (they share one scratch)
+BLOCK = 32
+
+
 def cholesky_distances(cm, Sc, z, out):
     """``out[m, q] = |cm[m] + L_m z[m, q]|`` with ``L_m L_m^T = Sc[m]`` (lower Cholesky).
 
     ``cm`` (M, k), ``Sc`` (M, k, k) symmetric positive semi-definite, ``z`` (M, n, k),
     ``out`` (M, n). A non-positive pivot (a direction without spread, as at the start) gives
-    a zero column, so a singular covariance is fine.
+    a zero column, so a singular covariance is fine. Members run in blocks of ``BLOCK`` on
+    numba's thread count (:func:`ridgetheory.backend.run_blocks`).
     """
+    run_blocks(_cholesky_blocks, (z.shape[0] + BLOCK - 1) // BLOCK, cm, Sc, z, out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _cholesky_blocks(first, stride, cm, Sc, z, out):
+    """:func:`cholesky_distances` on blocks ``first, first + stride, ...``."""
     M, n, k = z.shape
-    for m in nb.prange(M):
-        L = np.zeros((k, k))
-        for j in range(k):
-            acc = Sc[m, j, j]
-            for r in range(j):
-                acc -= L[j, r] * L[j, r]
-            if acc <= 1e-14 * abs(Sc[m, j, j]) or acc <= 0.0:
-                continue  # no spread left in this direction (up to rounding)
-            L[j, j] = np.sqrt(acc)
-            for i in range(j + 1, k):
-                a = 0.5 * (Sc[m, i, j] + Sc[m, j, i])
+    L = np.empty((k, k))
+    for b in range(first, (M + BLOCK - 1) // BLOCK, stride):
+        for m in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
+            L[:] = 0.0
+            for j in range(k):
+                acc = Sc[m, j, j]
                 for r in range(j):
-                    a -= L[i, r] * L[j, r]
-                L[i, j] = a / L[j, j]
-        for q in range(n):
-            tot = 0.0
-            for i in range(k):
-                v = cm[m, i]
-                for r in range(i + 1):
-                    v += L[i, r] * z[m, q, r]
-                tot += v * v
-            out[m, q] = np.sqrt(tot)
+                    acc -= L[j, r] * L[j, r]
+                if acc <= 1e-14 * abs(Sc[m, j, j]) or acc <= 0.0:
+                    continue  # no spread left in this direction (up to rounding)
+                L[j, j] = np.sqrt(acc)
+                for i in range(j + 1, k):
+                    a = 0.5 * (Sc[m, i, j] + Sc[m, j, i])
+                    for r in range(j):
+                        a -= L[i, r] * L[j, r]
+                    L[i, j] = a / L[j, j]
+            for q in range(n):
+                tot = 0.0
+                for i in range(k):
+                    v = cm[m, i]
+                    for r in range(i + 1):
+                        v += L[i, r] * z[m, q, r]
+                    tot += v * v
+                out[m, q] = np.sqrt(tot)
 
 
-#: members per parallel work item of transport_state (they share one scratch)
-BLOCK = 32
 
 
 @nb.njit(cache=True, nogil=True)
@@ -71,21 +85,26 @@ def _deviation(X, G, frobenius):
     return np.sqrt(dev) if frobenius else dev
 
 
-@nb.njit(cache=True, parallel=True)
 def transport_state(Vn, Vo, cm, Sc):
     """In place: carry each member's normal state ``cm`` (M, k), ``Sc`` (M, k, k) from frame
     ``Vo`` to ``Vn`` (M, D, k) by the orthogonal polar factor ``R`` of ``Vn^T Vo``:
     ``cm <- R cm``, ``Sc <- R Sc R^T``. Newton-Schulz iteration where the overlap is nearly
     orthogonal (``|O^T O - I|_F < 0.5``) and it converges, SVD otherwise (the numpy twin:
-    :func:`ridgetheory.predict.reduced.transport`)."""
+    :func:`ridgetheory.predict.reduced.transport`). Blocks of ``BLOCK`` members run on numba's
+    thread count (:func:`ridgetheory.backend.run_blocks`)."""
+    run_blocks(_transport_blocks, (Vn.shape[0] + BLOCK - 1) // BLOCK, Vn, Vo, cm, Sc)
+
+
+@nb.njit(cache=True, nogil=True)
+def _transport_blocks(first, stride, Vn, Vo, cm, Sc):
+    """:func:`transport_state` on blocks ``first, first + stride, ...``."""
     M, D, k = Vn.shape
-    nblk = (M + BLOCK - 1) // BLOCK
-    for b in nb.prange(nblk):
-        X = np.empty((k, k))
-        G = np.empty((k, k))
-        T = np.empty((k, k))
-        c = np.empty(k)
-        O = np.empty((k, k))
+    X = np.empty((k, k))
+    G = np.empty((k, k))
+    T = np.empty((k, k))
+    c = np.empty(k)
+    O = np.empty((k, k))
+    for b in range(first, (M + BLOCK - 1) // BLOCK, stride):
         for m in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
             for i in range(k):
                 for j in range(k):

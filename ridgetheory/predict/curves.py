@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi
 
 from .._checks import RidgeTheoryError, check_int, check_scalar
 from ..processes import check_process
@@ -57,6 +56,8 @@ def tube_radius(process: Any, t: Any, normal_dim: int, level: float = TUBE_LEVEL
             f"{normal_dim!r}.")
     level = check_scalar(level, "level", "tube_radius", low=0.0, high=1.0, low_open=True,
                          high_open=True)
+    from scipy.stats import chi  # 1.3 s to import: only when a tube is asked for
+
     return float(chi.ppf(level, int(normal_dim))) * np.sqrt(np.asarray(process.h(t),
                                                                        dtype=np.float64))
 

@@ -191,7 +191,8 @@ def predict_slide(
     section 4): by default it starts at the grid time :func:`slide_start` finds below the
     last critical time, from the model's own simulated states there. The noise is the
     sampler's counter-based noise, so with the same ``seed`` the simulated part is the run
-    ``simulate(model, y0=start, grid=grid, seed=seed)`` itself and the reduced part is
+    ``simulate(model, y0=start, grid=grid, method=method, seed=seed)`` itself (``method``
+    defaults to "em" here, while ``simulate`` defaults to "exponential") and the reduced part is
     coupled to it.
 
     Parameters

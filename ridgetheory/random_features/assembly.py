@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.integrate import simpson
 from scipy.linalg.blas import dgemm, dsyrk
 from scipy.special import ndtr, roots_hermitenorm
 
@@ -74,6 +73,8 @@ def time_weights(nodes: np.ndarray, rule: str) -> np.ndarray:
         w[1:] += 0.5 * d
         return w
     # Simpson is linear in the samples: its weights are the rule applied to unit vectors.
+    from scipy.integrate import simpson  # scipy.integrate is slow to import: only on use
+
     return simpson(np.eye(nodes.shape[0]), x=nodes, axis=1)
 
 

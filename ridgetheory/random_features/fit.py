@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _repr
 from .._checks import (
     RidgeTheoryError,
     check_array,
@@ -105,9 +106,23 @@ class RandomFeatureScore(AbstractScoreModel):
         self.tau = float(tau)
         self.dtype = np.dtype(np.float64)
 
+    def _expr(self) -> str:
+        return _repr.call(type(self).__name__, _repr.Raw(repr(self._model)), self.A_eff,
+                          self.process, tau=self.tau)
+
     def __repr__(self) -> str:
-        return (f"RandomFeatureScore(p={self.p}, D={self.dim}, activation={self.activation!r}, "
-                f"parametrization={self.parametrization!r}, tau={self.tau})")
+        """The constructor call with the read-out ``A_eff`` when it holds at most
+        ``ridgetheory._repr.FULL_REPR_SIZE`` numbers (it evaluates back to an equal model),
+        else a summary; :meth:`reproduce` rebuilds any size."""
+        if self.A_eff.size <= _repr.FULL_REPR_SIZE:
+            return self._expr()
+        return _repr.summary(type(self).__name__, p=self.p, D=self.dim,
+                             activation=self.activation, parametrization=self.parametrization,
+                             process=self.process, tau=self.tau)
+
+    def reproduce(self, name: str = "model") -> str:
+        """Python code that rebuilds this model exactly: imports, then ``name = ...``."""
+        return _repr.snippet([(name, self._expr())])
 
     def time_bias(self, t: Any) -> np.ndarray:
         """``W_tau phi(t) + b``: shape (p,) for scalar t, (L, p) for t of shape (L,), float64."""

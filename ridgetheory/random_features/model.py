@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _repr
 from .._checks import (
     RidgeTheoryError,
     check_array,
@@ -121,12 +122,16 @@ class RandomFeatureModel:
         self.b = b if self.bias else np.zeros(self.p)
 
     def __repr__(self) -> str:
-        return (
-            f"RandomFeatureModel(p={self.p}, K={self.K}, T={self.T}, "
-            f"activation={self.activation!r}, bias={self.bias}, "
-            f"parametrization={self.parametrization!r}, dim={self.dim}, seed={self.seed}, "
-            f"period={self.period}, embedding={self.embedding!r})"
-        )
+        """The constructor call; it evaluates back to an equal model (the weights are drawn
+        again from ``seed``, bit for bit)."""
+        return _repr.call(
+            type(self).__name__, p=self.p, K=self.K, T=self.T, activation=self.activation,
+            bias=self.bias, parametrization=self.parametrization, dim=self.dim, seed=self.seed,
+            period=self.period, embedding=self.embedding, embedding_t0=self.embedding_t0)
+
+    def reproduce(self, name: str = "model") -> str:
+        """Python code that rebuilds this model: imports, then ``name = ...``."""
+        return _repr.snippet([(name, repr(self))])
 
     # -- features ---------------------------------------------------------------------
     def _time_bias(self, t: np.ndarray) -> np.ndarray:

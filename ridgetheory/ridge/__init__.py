@@ -8,6 +8,7 @@ from __future__ import annotations
 from .core import Ridge
 from .frames import RidgeFrames
 from .projection import RidgeProjection
-from .sets import RidgeCurve, RidgeSet
+from .sets import RidgeCurve, RidgeSet, RidgeTrace
 
-__all__ = ["Ridge", "RidgeFrames", "RidgeProjection", "RidgeSet", "RidgeCurve"]
+__all__ = ["Ridge", "RidgeFrames", "RidgeProjection", "RidgeSet", "RidgeCurve",
+           "RidgeTrace"]

@@ -1,14 +1,21 @@
 """Numba kernels for ridge projection on a smoothed empirical density.
 
-Thin, allocation-light re-statements of the numpy reference in :mod:`.projection`: one
-point per ``prange`` iteration runs its own SCMS (or Newton) loop to convergence, so there is
-no per-iteration Python overhead and each point is its own active set. Every formula here is
+Thin, allocation-light re-statements of the numpy reference in :mod:`.projection`: each
+point runs its own SCMS (or Newton) loop to convergence, so there is no per-iteration Python
+overhead and each point is its own active set; blocks of points run on numba's thread count
+through :func:`ridgetheory.backend.run_blocks` (no ``parallel=True``: compiling a parfor
+around this loop took most of a 45 s first call). Every formula here is
 the anchored one of theory.md section 2 (weights, mean shift ``m - x`` and posterior covariance
 ``S`` relative to the heaviest training point), built from the blocks of
 :mod:`ridgetheory._numba_maths` that the sampler's exact-score kernel shares; only the
 accumulation of ``S`` is specific to this module. Eigenvectors of ``S`` come from a cyclic
 Jacobi solver on the max-normalised matrix (scale invariant, so a tiny but well-structured
 ``S`` keeps its frame). ``tests/test_ridge.py`` checks these kernels against the numpy path.
+
+Compile time (issue 16): numba compiles these kernels on first use and caches them. The
+closed forms of D = 2 and the general kernels are separate specializations (the switches of
+:func:`_project_blocks`), so a first call compiles one set; no call site passes a literal
+where a variable of the same type is passed elsewhere (each literal is a specialization).
 
 Status codes: 0 converged, 1 not converged within ``max_iter``, 2 frames undetermined
 because the direction part ``S_dir`` of ``S = W S_dir`` is zero (nothing off the anchor,
@@ -22,13 +29,17 @@ import math
 import numba as nb
 import numpy as np
 
+from .. import _compile
 from .._numba_maths import (
     anchored_covariance,
     anchored_mass,
     anchored_mean_shift,
-    empirical_mean_shift,
     empirical_weights,
+    offanchor_sum,
 )
+from ..backend import run_blocks
+
+_compile.install()  # one stderr line when these kernels really compile
 
 CONVERGED, RUNNING, UNDERFLOW = 0, 1, 2
 #: points per parallel work item (they share one workspace)
@@ -102,11 +113,18 @@ def jacobi_eigh(S, A, w, V, warm=False):
     ``A`` is scratch (D, D). With ``warm``, ``V`` holds an orthonormal guess on entry (the
     previous iterate's frame) and the sweeps start from ``V^T S V``, which is nearly
     diagonal along an SCMS path. Returns the scale ``max |S_ij|`` (0 when ``S`` is zero, then
-    ``w = 0`` and ``V = I``).
+    ``w = 0`` and ``V = I``). The kernels call :func:`_eigh2` (D = 2) or :func:`_jacobi`
+    directly, so that each compiles only the one it needs.
     """
-    D = S.shape[0]
-    if D == 2:
+    if S.shape[0] == 2:
         return _eigh2(S, w, V)
+    return _jacobi(S, A, w, V, warm)
+
+
+@nb.njit(cache=True, nogil=True)
+def _jacobi(S, A, w, V, warm):
+    """:func:`jacobi_eigh` by cyclic Jacobi sweeps (any D)."""
+    D = S.shape[0]
     amax = 0.0
     for p in range(D):
         for q in range(D):
@@ -228,10 +246,13 @@ def _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S, Z, EZ):
     ``S`` as a small matrix product, which vectorizes. Returns ``log W`` (``-inf`` when
     nothing is off the anchor).
     """
-    if not want_S:
-        return empirical_mean_shift(x, a, h, data, dataT, sqnorm, -np.inf, lg, u, off)
     n, D = data.shape
     best, top2, k = empirical_weights(x, a, h, dataT, sqnorm, -np.inf, lg)
+    if not want_S:  # the steps of empirical_mean_shift, after the weights they share
+        tot = offanchor_sum(lg, data, k, u)
+        W, logW = anchored_mass(tot, best, top2)
+        anchored_mean_shift(x, a, data, k, u, tot, W, off)
+        return logW
     for p in range(D):
         u[p] = 0.0
         for q in range(D):
@@ -346,20 +367,24 @@ def _normal_step(off, V, n_normal, step):
 
 
 @nb.njit(cache=True, nogil=True)
-def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step, warm, Z, EZ):
-    """One evaluation: mean shift, frames, normal step.
+def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, need_frames, lg, off, S, A, w, V, step,
+              warm, Z, EZ, d2, dn):
+    """One evaluation: mean shift, frames (if ``need_frames``), normal step.
 
     Returns ``(|P_N off|, scale of S_dir, log W)``; ``w, V`` hold the eigenpairs of ``S_dir``.
-    ``step`` is the moments' (D,) scratch before it receives the step.
+    ``step`` is the moments' (D,) scratch before it receives the step. ``d2`` / ``dn``: the
+    switches of :func:`_project_blocks` (only the branch of the one not None compiles).
     """
     D = x.shape[0]
-    need_frames = n_normal < D
-    if D == 2:
+    if d2 is not None:
         logW = _moments2(x, a, h, data, dataT, sqnorm, lg, step, off, S, need_frames)
-    else:
+    if dn is not None:
         logW = _moments(x, a, h, data, dataT, sqnorm, lg, step, off, S, need_frames, Z, EZ)
     if need_frames:
-        scale = jacobi_eigh(S, A, w, V, warm)
+        if d2 is not None:
+            scale = _eigh2(S, w, V)
+        if dn is not None:
+            scale = _jacobi(S, A, w, V, warm)
         r = _normal_step(off, V, n_normal, step)
     else:
         scale = 1.0
@@ -371,7 +396,6 @@ def _evaluate(x, a, h, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step,
     return r, scale, logW
 
 
-@nb.njit(cache=True, parallel=True)
 def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton,
                    iters, status, res, lam, logw, offs, frames, shift, warm):
     """Project every row of ``x`` (M, D) in place onto the ridge (SCMS or Newton).
@@ -385,37 +409,57 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
     frame on entry and the first Jacobi solve starts from it (the slide reduction projects
     points a small step from where their frame was computed). Pass empty (0, D, D) and (0, D)
     arrays when neither is wanted.
+
+    Blocks of ``BLOCK`` points run on numba's thread count (:func:`run_blocks`).
+    """
+    nblk = (x.shape[0] + BLOCK - 1) // BLOCK
+    args = (x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton, iters, status,
+            res, lam, logw, offs, frames, shift, warm)
+    # exactly one of the two switches is None: see _project_blocks
+    d2, dn = (True, None) if x.shape[1] == 2 else (None, True)
+    run_blocks(_project_blocks, nblk, *args, d2, dn)
+
+
+@nb.njit(cache=True, nogil=True)
+def _project_blocks(first, stride, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
+                    newton, iters, status, res, lam, logw, offs, frames, shift, warm, d2, dn):
+    """:func:`project_kernel` on blocks ``first, first + stride, ...``.
+
+    ``d2`` (D = 2: closed forms) and ``dn`` (any D) are switches, one of them ``None``:
+    numba removes a branch ``if d2 is not None:`` when ``d2`` is typed None, before it types
+    the calls inside, so each specialization compiles only its own set of kernels.
     """
     M, D = x.shape
     n = data.shape[0]
     keep = frames.shape[0] == M  # empty (0, D, D) / (0, D) arrays: not wanted
     nblk = (M + BLOCK - 1) // BLOCK
-    for b in nb.prange(nblk):
-        # one workspace per block of points, not per point
-        lg = np.empty(n)  # logits, then weights
-        xi = np.empty(D)
-        off = np.empty(D)
-        S = np.empty((D, D))
-        A = np.empty((D, D))
-        w = np.empty(D)
-        V = np.empty((D, D))
-        step = np.empty(D)
-        xt = np.empty(D)
-        off2 = np.empty(D)
-        S2 = np.empty((D, D))
-        w2 = np.empty(D)
-        V2 = np.empty((D, D))
-        step2 = np.empty(D)
-        Z = np.empty((SBLOCK, D))
-        EZ = np.empty((SBLOCK, D))
+    # one workspace for all the blocks of this thread
+    lg = np.empty(n)  # logits, then weights
+    xi = np.empty(D)
+    off = np.empty(D)
+    S = np.empty((D, D))
+    A = np.empty((D, D))
+    w = np.empty(D)
+    V = np.empty((D, D))
+    step = np.empty(D)
+    xt = np.empty(D)
+    off2 = np.empty(D)
+    S2 = np.empty((D, D))
+    w2 = np.empty(D)
+    V2 = np.empty((D, D))
+    step2 = np.empty(D)
+    Z = np.empty((SBLOCK, D))
+    EZ = np.empty((SBLOCK, D))
+    # one tuple: a call of over 30 arguments cannot be inlined (CPython passes them as *args)
+    ws = (lg, xi, off, S, A, w, V, step, xt, off2, S2, w2, V2, step2, Z, EZ)
+    for b in range(first, nblk, stride):
         for i in range(b * BLOCK, min(M, (b + 1) * BLOCK)):
             if warm:
                 for c in range(D):
                     for q in range(D):
                         V[c, q] = frames[i, c, q]
             _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
-                         newton, iters, status, res, lam, logw, offs, lg, xi, off, S, A, w, V,
-                         step, xt, off2, S2, w2, V2, step2, Z, EZ, warm)
+                         newton, iters, status, res, lam, logw, offs, ws, warm, d2, dn)
             if keep:
                 for c in range(D):
                     shift[i, c] = off[c]
@@ -423,18 +467,20 @@ def project_kernel(x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter,
                         frames[i, c, q] = V[c, q]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter, newton, iters,
-                 status, res, lam, logw, offs, lg, xi, off, S, A, w, V, step, xt, off2, S2, w2,
-                 V2, step2, Z, EZ, warm):
-    """The SCMS / Newton loop of one point (see :func:`project_kernel`)."""
+                 status, res, lam, logw, offs, ws, warm, d2, dn):
+    """The SCMS / Newton loop of one point (see :func:`project_kernel`); ``ws`` is the
+    workspace of :func:`_project_blocks`."""
+    lg, xi, off, S, A, w, V, step, xt, off2, S2, w2, V2, step2, Z, EZ = ws
     D = x.shape[1]
+    frames_in_loop = n_normal < D
     for c in range(D):
         xi[c] = x[i, c]
     ai = a[i]
     hi = h[i]
-    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V, step,
-                             warm, Z, EZ)
+    r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, frames_in_loop, lg, off, S,
+                             A, w, V, step, warm, Z, EZ, d2, dn)
     st = RUNNING
     it = 0
     while True:
@@ -467,8 +513,9 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
                 for c in range(D):
                     for q in range(D):
                         V2[c, q] = V[c, q]
-                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal, lg, off2,
-                                            S2, A, w2, V2, step2, scale > 0.0, Z, EZ)
+                r2, scale2, lw2 = _evaluate(xt, ai, hi, data, dataT, sqnorm, n_normal,
+                                            frames_in_loop, lg, off2, S2, A, w2, V2, step2,
+                                            scale > 0.0, Z, EZ, d2, dn)
                 if r2 < r:
                     took_newton = True
                     for c in range(D):
@@ -484,11 +531,12 @@ def _project_one(i, x, start, a, h, data, dataT, sqnorm, n_normal, tol, max_iter
         if not took_newton:
             for c in range(D):
                 xi[c] += step[c]
-            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, lg, off, S, A, w, V,
-                                     step, scale > 0.0, Z, EZ)
-    if n_normal == D:  # modes: frames were not needed in the loop, curvature is
-        lw = _moments(xi, ai, hi, data, dataT, sqnorm, lg, step, off, S, True, Z, EZ)
-        jacobi_eigh(S, A, w, V)
+            r, scale, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, frames_in_loop,
+                                     lg, off, S, A, w, V, step, scale > 0.0, Z, EZ, d2, dn)
+    if not frames_in_loop:  # modes: frames were not needed in the loop, curvature is
+        # (flags as variables, not literals: the call reuses the loop's specialization)
+        _, _, lw = _evaluate(xi, ai, hi, data, dataT, sqnorm, n_normal, not frames_in_loop, lg,
+                             off, S, A, w, V, step, frames_in_loop, Z, EZ, d2, dn)
     for c in range(D):
         x[i, c] = xi[c]
         lam[i, c] = w[c]

@@ -242,7 +242,12 @@ class Ridge:
         t : float or array of shape (M,), > 0
         method : {"scms", "newton"}, default="scms"
             "newton" takes the subspace-constrained Newton step where all normal curvatures
-            are negative and it lowers the residual, else the SCMS step.
+            are negative and it lowers the residual, else the SCMS step. For d = 0 (modes) it
+            is Newton's ``x - H^{-1} s`` where ``H`` is negative definite and the step lowers
+            ``|m - x|``; elsewhere (saddles, inflections) the saddle-free step
+            ``|H|^{-1} s``, at most ``sqrt(h_t)`` long and halved until ``log p_t`` rises;
+            else mean shift. The numba kernel has Newton steps for d >= 1 only, so d = 0
+            with "newton" runs on numpy under ``backend="auto"`` (and ``"numba"`` raises).
         tol : float, default=1e-9
             Stop a point when the normal mean-shift step ``|P_N (m - x)| = h |P_N s|`` (in
             units of x) is at most ``tol``.
@@ -274,10 +279,16 @@ class Ridge:
         max_iter = check_int(max_iter, "max_iter", where, low=0)
         be = self.backend if backend is None else backend
         check_choice(be, "backend", where, ("auto", "numpy", "numba"))
+        newton_modes = method == "newton" and self.d == 0  # no kernel for it
         if be == "auto":
             be = resolve_backend("auto", where, supported=("numba", "numpy")) \
-                if _kernel_ok(self.density) else "numpy"
+                if _kernel_ok(self.density) and not newton_modes else "numpy"
         elif be == "numba":
+            if newton_modes:
+                raise RidgeTheoryError(
+                    f"`backend` passed to {where} asked for 'numba' with method='newton' and "
+                    f"d = 0; the numba kernel takes Newton steps for d >= 1 only: use "
+                    f"backend='auto' or 'numpy' (or method='scms').")
             if not _kernel_ok(self.density):
                 raise RidgeTheoryError(
                     f"`backend` passed to {where} asked for 'numba', which needs a float64 "
@@ -455,7 +466,7 @@ class Ridge:
     # -- ridge sets ------------------------------------------------------------------------------
     def extract(self, t: float, seeds: Any = None, bounds: Any = None, *, n_seeds: int = 400,
                 seed: int = 0, max_curvature: float = 0.0, min_rel_gap: float | None = None,
-                min_density: float = 1e-3, tol: float = 1e-9, max_iter: int = 1000,
+                min_density: float | None = None, tol: float = 1e-9, max_iter: int = 1000,
                 method: str = "scms"):
         """Ridge set at time ``t``: project seeds, keep points that pass the filters.
 
@@ -473,14 +484,40 @@ class Ridge:
             Keep points with ``l_{d+1} < max_curvature`` (use ``-beta`` for the regular ridge).
         min_rel_gap : float, optional
             Keep points whose ``rel_gap`` is at least this.
-        min_density : float in [0, 1], default=1e-3
-            Keep points with ``p_t >= min_density * max p_t`` over the projected points.
-        tol, max_iter, method
-            As in :meth:`project`. Unconverged points are dropped.
+        min_density : float in [0, 1], optional
+            Keep points with ``p_t >= min_density * max p_t`` over the points kept so far.
+            Default None: no density cut (as 0). The ridge of theory.md section 2 has no
+            density condition, and its density falls between modes as
+            ``exp(-delta^2 / (8 h_t))`` of theirs (``delta`` the spacing of neighbouring
+            training points), so any fixed fraction of the maximum cuts the inter-mode
+            ridge, where the non-memorized samples live, into stubs around the modes at small
+            ``t``. The seeds (samples of ``p_t``, or ``bounds``) limit how far into the tails
+            the set reaches.
+        tol : float, default=1e-9
+            As in :meth:`project`.
+        max_iter : int, default=1000
+            Update budget per walker, spent twice: up to ``max_iter`` updates of ``method``,
+            then the walkers still running (neither converged nor undetermined) continue with
+            up to ``max_iter`` Newton updates (:meth:`project` with ``method="newton"``,
+            which takes the SCMS or mean-shift step where Newton does not apply). SCMS and
+            mean shift converge linearly at rate ``1 + h_t l`` per normal direction, slowly
+            where ``p_t`` is flat: the six modes of the hexagon layout at t = 0.8 take about
+            6000 mean-shift updates, and Newton a few.
+        method : {"scms", "newton"}, default="scms"
+            As in :meth:`project`.
 
         Returns
         -------
         RidgeSet
+            With ``dropped``, the seeds left out by reason (``"unconverged"``,
+            ``"undetermined"``, ``"curvature"``, ``"rel_gap"``, ``"density"``), and
+            ``n_unconverged``.
+
+        Warns
+        -----
+        RidgeWarning
+            When walkers are left out because the budget ran out, and, for d = 0, when no
+            mode is found (a density always has at least one).
 
         Examples
         --------
@@ -489,6 +526,8 @@ class Ridge:
         >>> modes = ridge.extract(0.1, bounds=[[-4, 4], [-1, 1]], n_seeds=50)
         >>> np.sort(modes.clusters(0.1)[:, 0]).round(3).tolist()
         [-2.715, 2.715]
+        >>> modes.n_unconverged, len(modes) + sum(modes.dropped.values()) == modes.n_seeds
+        (0, True)
         """
         from .sets import extract
 
@@ -498,39 +537,56 @@ class Ridge:
 
     def trace(self, t: float, seeds: Any = None, bounds: Any = None, *, step: float | None = None,
               max_points: int = 2000, n_seeds: int = 400, seed: int = 0,
-              min_density: float = 1e-3, max_curvature: float = 0.0, tol: float = 1e-10,
+              min_density: float | None = None, max_curvature: float = 0.0, tol: float = 1e-10,
               max_iter: int = 1000):
         """Ordered 1-D ridge curves with an arc-length coordinate (d = 1 only).
 
         Seeds are extracted as in :meth:`extract`; from the first remaining ridge point two
         walkers step ``step`` along +/- the tangent and are re-projected (predictor-corrector)
-        until they leave ``bounds`` (or the data box padded by ``3 sqrt(h_t)``), drop below
-        the density floor, lose negative curvature or a determined frame, or close a loop.
+        until they leave ``bounds`` (default: the scaled training points ``a_t x_i`` padded by
+        ``3 sqrt(h_t)``; for a Gaussian mixture its scaled means padded by three smoothed
+        component deviations; otherwise the seed ridge points padded by ``3 sqrt(h_t)``), lose
+        negative curvature or a determined frame, fail to converge, drop below the density
+        floor (when ``min_density`` is given) or close a loop (one walker back at the start,
+        or the two meeting). Each curve records why its ends stopped (``RidgeCurve.stops``).
         Seeds covered by the curve are removed and the next curve starts from what is left.
 
         Parameters
         ----------
         t : float, > 0
-        seeds, bounds, n_seeds, seed, min_density, max_curvature
+        seeds, bounds, n_seeds, seed, max_curvature
             As in :meth:`extract`.
+        min_density : float in [0, 1], optional
+            As in :meth:`extract`: default None, no density floor, so a ring of modes comes
+            back as one closed curve through the low-density stretches between them (the
+            hexagon layout at t = 0.02: one loop, not six stubs).
         step : float, optional
             Arc-length step; default ``0.1 sqrt(h_t)`` (or 1/200 of the smallest box side).
         max_points : int, default=2000
             Points per curve at most.
-        tol, max_iter
-            Corrector tolerance and iterations.
+        tol : float, default=1e-10
+            Corrector tolerance (as in :meth:`project`).
+        max_iter : int, default=1000
+            Corrector budget, spent as in :meth:`extract` (SCMS, then Newton).
 
         Returns
         -------
-        list of RidgeCurve
+        RidgeTrace
+            A list of :class:`RidgeCurve`, with ``seeds`` (the extracted :class:`RidgeSet`)
+            and ``n_unconverged`` (seeds and curve ends whose projection ran out of budget).
+
+        Warns
+        -----
+        RidgeWarning
+            When seeds or curve ends are lost because the budget ran out.
 
         Examples
         --------
         >>> import numpy as np, ridgetheory as rt
         >>> ridge = rt.Ridge(rt.SmoothedEmpirical(np.array([[-3.0, 0], [3.0, 0]])), 1)
         >>> (curve,) = ridge.trace(0.5, bounds=[[-4, 4], [-1, 1]], n_seeds=25, step=0.1)
-        >>> bool(curve.length > 7.8), float(np.abs(curve.points[:, 1]).max())
-        (True, 0.0)
+        >>> bool(curve.length > 7.8), float(np.abs(curve.points[:, 1]).max()), curve.stops
+        (True, 0.0, ('bounds', 'bounds'))
         """
         from .sets import trace
 

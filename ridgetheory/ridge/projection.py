@@ -8,7 +8,12 @@ against it.
 * Newton: ``x <- x - V_N (V_N^T H V_N)^{-1} V_N^T s``; in the eigenbasis this multiplies the
   normal SCMS components by ``h / (h - lambda_j(S)) = -1/(h l_j)``. It is taken only where all
   normal curvatures are negative and only when it decreases the residual; otherwise the SCMS
-  step is taken (fallback).
+  step is taken (fallback). For d = 0 (modes) ``V_N`` is the whole eigenbasis: the step is
+  Newton's ``x - H^{-1} s`` where ``H`` is negative definite and it lowers ``|m - x|``;
+  elsewhere (near saddles and inflections of ``p_t``, where mean shift crawls) the best of
+  the saddle-free step ``|H|^{-1} s`` (at most ``sqrt(h_t)`` long) and its halvings, when it
+  raises ``log p_t``; else mean shift (:func:`_newton_modes`). The numba kernel takes Newton
+  steps for d >= 1 only, so :meth:`Ridge.project` runs this loop then.
 """
 
 from __future__ import annotations
@@ -96,6 +101,50 @@ def _normal_part(vectors: np.ndarray, k: int, v: np.ndarray) -> np.ndarray:
     return np.einsum("mdj,mj->md", VN, np.einsum("mdj,md->mj", VN, v))
 
 
+#: fractions of the step tried by the line search of the d = 0 Newton update
+_LINE = 0.5 ** np.arange(12)
+
+
+def _newton_modes(density, x, t, h, off, r, lam, vec, new):
+    """One Newton update towards a mode (d = 0) for each row of ``x``; ``new`` holds the
+    mean-shift update and receives the Newton one where it is taken.
+
+    The direction is the saddle-free Newton step ``|H|^{-1} s`` (Newton's ``-H^{-1} s`` where
+    ``H`` is negative definite), at most ``sqrt(h_t)`` long. Where ``H`` is negative definite
+    the step is taken when it lowers the mean-shift step ``|m - x|`` (quadratic convergence at
+    the mode). Elsewhere, or when that fails (near saddles and inflections of ``p_t``, where
+    mean shift crawls at rate ``1 + h_t l``), the best of the step times 1, 1/2, ..., 1/2^11
+    is taken when it raises ``log p_t``. Otherwise the mean-shift step stays.
+    """
+    coef = np.einsum("mdj,md->mj", vec, off)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        move = np.einsum("mdj,mj->md", vec, coef / (h[:, None] * np.abs(lam)))
+        size = np.linalg.norm(move, axis=1)
+    fin = np.isfinite(size)
+    move[~fin] = 0.0
+    cap = np.sqrt(h)
+    move *= np.where(fin & (size > cap), cap / np.where(fin & (size > 0), size, 1.0),
+                     1.0)[:, None]
+    trial = x + move
+    taken = np.zeros(x.shape[0], dtype=bool)
+    ok = np.flatnonzero(np.all(lam < 0, axis=1) & fin)
+    if ok.size:
+        r2 = np.linalg.norm(mean_shift(density, trial[ok], t[ok]), axis=1)
+        taken[ok[r2 < r[ok]]] = True
+    rest = np.flatnonzero(~taken & fin & (size > 0))
+    if rest.size and callable(getattr(density, "log_prob", None)):
+        n_line, D = _LINE.size, x.shape[1]
+        cand = x[rest, None, :] + _LINE[None, :, None] * move[rest, None, :]
+        lp = np.asarray(density.log_prob(cand.reshape(-1, D), np.repeat(t[rest], n_line)),
+                        dtype=np.float64).reshape(rest.size, n_line)
+        lp0 = np.asarray(density.log_prob(x[rest], t[rest]), dtype=np.float64)
+        best = np.argmax(lp, axis=1)
+        rows = np.arange(rest.size)
+        up = lp[rows, best] > lp0
+        new[rest[up]] = cand[rows, best][up]
+    new[taken] = trial[taken]
+
+
 def project_numpy(density, x, start, t, d, method, tol, max_iter, iters):
     """Reference projection on clean arrays; ``x`` is updated in place.
 
@@ -143,6 +192,8 @@ def project_numpy(density, x, start, t, d, method, tol, max_iter, iters):
                 r2 = np.linalg.norm(_normal_part(sp2.vectors, k, off2), axis=1)
                 better = r2 < r[idx]
                 new[idx[better]] = trial[idx[better]]
+        elif method == "newton":
+            _newton_modes(density, xa, t[active], ha, off, r, lam_n, vec, new)
         x[active] = new
         iters[active] += 1
     return iters, status, rnorm

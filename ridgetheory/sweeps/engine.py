@@ -57,7 +57,8 @@ def run_point(point: Point, cache_dir: str, threads: int | None = 1) -> dict[str
     try:
         figdir.mkdir(parents=True, exist_ok=True)
         exp = run_experiment(point.config, out_dir=figdir, seed=point.seed, progress=False)
-        error = exp.get("error")
+        error = exp.get("error") or (f"skipped: {exp['skipped']}" if exp.get("skipped")
+                                     else None)
     except Exception as exc:  # recorded with the point; the sweep goes on
         exp = {"claims": [], "data": {}, "figures": []}
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"

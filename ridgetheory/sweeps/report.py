@@ -24,13 +24,25 @@ def _number(v: Any) -> float | None:
     return None
 
 
+def _scalar(value: Any) -> float | str | None:
+    """A typed claim value (:mod:`ridgetheory.validate.values`) as one number, the text
+    ``"undetermined"``, or None when it is not a scalar."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") in ("number", "boolean"):
+        return float(value["value"])
+    if value.get("type") == "undetermined":
+        return "undetermined"
+    return None
+
+
 def quantities(record: dict[str, Any]) -> dict[str, Any]:
     """The scalar quantities of a point's record, by name.
 
     The experiment's summary scalars under their own names; per claim ``<claim>.passed``
     (1 or 0), ``<claim>.measured`` / ``<claim>.predicted`` when a number, and
-    ``<claim>.measured.<key>`` for the numeric entries of a measured table; ``wall_s``. A value
-    that is text (``"undetermined"``) is kept as text."""
+    ``<claim>.measured.<key>`` for the scalar fields of a measured record; ``wall_s``. A value
+    that is undetermined is kept as the text ``"undetermined"``."""
     out: dict[str, Any] = {}
     for k, v in (record.get("summary") or {}).items():
         out[k] = v
@@ -38,13 +50,13 @@ def quantities(record: dict[str, Any]) -> dict[str, Any]:
         name = c["name"]
         out[f"{name}.passed"] = 1.0 if c["passed"] else 0.0
         for part in ("measured", "predicted"):
-            v = c.get(part)
-            if _number(v) is not None:
-                out[f"{name}.{part}"] = float(v)
-            elif isinstance(v, dict):
-                for k, x in v.items():
-                    if _number(x) is not None:
-                        out[f"{name}.{part}.{k}"] = float(x)
+            v = c.get(part) or {}
+            if _scalar(v) is not None:
+                out[f"{name}.{part}"] = _scalar(v)
+            elif v.get("type") == "record":
+                for k, x in v["fields"].items():
+                    if _scalar(x) is not None:
+                        out[f"{name}.{part}.{k}"] = _scalar(x)
     if record.get("wall_s") is not None:
         out["wall_s"] = float(record["wall_s"])
     return out

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .schema import param
 
 __all__ = [
+    "STATUSES",
     "Claim",
     "ClaimConfig",
     "ClaimSpec",
@@ -50,7 +51,11 @@ class ClaimCommon:
 class Verdict:
     """What a claim check returns: the numbers and whether they agree.
 
-    ``record`` holds extra arrays kept in ``report.json`` under the experiment's
+    ``predicted``, ``measured`` and ``tolerance`` are values with a typed form
+    (:func:`ridgetheory.validate.values.typed`: numbers, arrays, dicts,
+    :class:`~ridgetheory.validate.values.Interval`,
+    :class:`~ridgetheory.validate.values.Undetermined` or None); ``text`` is the phrase a
+    person reads. ``record`` holds extra arrays kept in ``report.json`` under the experiment's
     ``data["claims"][<name>]`` (curves behind the verdict), not in the claims table."""
 
     predicted: Any
@@ -58,6 +63,7 @@ class Verdict:
     tolerance: Any
     passed: bool
     record: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: the status of a claim in a report
+STATUSES = ("pass", "fail", "open", "skipped", "error")
+
+
 @dataclass
 class Claim:
     """One checked prediction.
@@ -176,19 +186,23 @@ class Claim:
         Short identifier, unique within the experiment (for example ``"memorization"``).
     experiment : str
         Name of the experiment (config) that checked it.
-    predicted : float, list or str
-        What the theory predicts (a number, a bound, or a curve summary).
-    measured : float, list or str
-        What simulation measured.
-    tolerance : float, list or str
-        The tolerance or bound used to decide ``passed``.
+    predicted, measured, tolerance : typed values
+        What the theory predicts, what simulation measured, and the tolerance or bound, as
+        values with a typed form (:mod:`ridgetheory.validate.values`); ``None`` when a claim
+        has no such value.
     passed : bool
         Whether the measurement is consistent with the prediction.
     expect : {"pass", "open"}
         ``"open"`` marks an honest failure recorded as an open finding: reported, measured in
         every run, but it does not fail the run.
     reason : str
-        One line: why the claim is open (required when ``expect == "open"``), or what it means.
+        One line: why the claim is open (required when ``expect == "open"``), why it was
+        skipped or what error stopped it.
+    text : str
+        The claim's test in words ("memorized share >= 0.95").
+    status : {"pass", "fail", "open", "skipped", "error"}, optional
+        Derived from ``passed`` and ``expect`` unless given (``"skipped"``: the experiment
+        needs a missing extra; ``"error"``: the experiment stopped with an exception).
     """
 
     name: str
@@ -199,6 +213,8 @@ class Claim:
     passed: bool
     expect: str = "pass"
     reason: str = ""
+    text: str = ""
+    status: str = ""
 
     def __post_init__(self) -> None:
         if self.expect not in ("pass", "open"):
@@ -206,14 +222,34 @@ class Claim:
                 f"`expect` of claim {self.name!r} must be 'pass' or 'open'; got {self.expect!r}."
             )
         self.passed = bool(self.passed)
+        if not self.status:
+            self.status = "open" if self.expect == "open" else (
+                "pass" if self.passed else "fail")
+        if self.status not in STATUSES:
+            raise ValueError(f"`status` of claim {self.name!r} must be one of {STATUSES}; "
+                             f"got {self.status!r}.")
 
     @property
     def blocking(self) -> bool:
-        """True when this claim fails and is not an open finding (the run then fails)."""
-        return self.expect == "pass" and not self.passed
+        """True when this claim fails the run: it failed or errored and is not open."""
+        return self.status in ("fail", "error")
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        from .values import typed
+
+        return {
+            "id": f"{self.experiment}/{self.name}",
+            "name": self.name,
+            "experiment": self.experiment,
+            "status": self.status,
+            "passed": self.passed,
+            "expect": self.expect,
+            "predicted": typed(self.predicted),
+            "measured": typed(self.measured),
+            "tolerance": typed(self.tolerance),
+            "text": self.text,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -260,7 +296,8 @@ class ExperimentContext:
         claims, records = [], {}
         for name, cc in self.config.claims.items():
             v = specs[name].check(results, cc.settings)
-            claims.append(self.claim(name, v.predicted, v.measured, v.tolerance, v.passed))
+            claims.append(self.claim(name, v.predicted, v.measured, v.tolerance, v.passed,
+                                     text=v.text or cc.description))
             if v.record:
                 records[name] = v.record
         return claims, records
@@ -273,6 +310,7 @@ class ExperimentContext:
         tolerance: Any,
         passed: bool,
         reason: str = "",
+        text: str = "",
     ) -> Claim:
         """Build a Claim, applying the config's ``expect``/``reason`` for this claim name."""
         cc = self.config.claims.get(name)
@@ -285,6 +323,7 @@ class ExperimentContext:
             passed=passed,
             expect=cc.expect if cc else "pass",
             reason=(cc.reason if cc and cc.reason else reason),
+            text=text,
         )
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import platform
 import time
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,27 +34,47 @@ from .claims import (
 from .schema import merge, parse, plain
 
 __all__ = [
+    "EXTRAS",
     "KINDS",
     "Kind",
     "config_dir",
     "list_configs",
     "load_config",
+    "missing_extras",
     "parse_config",
+    "preflight_output",
     "read_toml",
     "run_experiment",
     "run_suite",
 ]
 
 
+#: optional modules an experiment may need -> the extra that installs them
+EXTRAS = {"torch": "nn", "cupy": "gpu"}
+
+
+def _no_needs(params: Any) -> tuple[str, ...]:
+    return ()
+
+
+def _synthetic_needs(params: Any) -> tuple[str, ...]:
+    return ("torch",) if params.model == "mlp" else ()
+
+
+def _torch(params: Any) -> tuple[str, ...]:
+    return ("torch",)
+
+
 @dataclass(frozen=True)
 class Kind:
     """An experiment kind: ``"module:Class"`` of its parameters, ``"module:function"`` of its
-    runner, and the module that registers its claims (imported lazily: torch only when
-    needed)."""
+    runner, the module that registers its claims (imported lazily: torch only when needed),
+    and ``needs(params)``, the optional modules (keys of :data:`EXTRAS`) a run needs."""
 
     params: str
     runner: str
     claims: str
+    needs: Callable[[Any], tuple[str, ...]] = _no_needs
 
     def _get(self, ref: str) -> Any:
         module, name = ref.split(":")
@@ -75,13 +94,13 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "synthetic": Kind("ridgetheory.experiments.params:SyntheticParams",
                       "ridgetheory.experiments.synthetic:run",
-                      "ridgetheory.experiments.synthetic_claims"),
+                      "ridgetheory.experiments.synthetic_claims", _synthetic_needs),
     "rf_memorization": Kind("ridgetheory.experiments.params:MemorizationParams",
                             "ridgetheory.experiments.memorization:run",
                             "ridgetheory.experiments.memorization"),
     "mnist_latent": Kind("ridgetheory.experiments.params:MnistLatentParams",
                          "ridgetheory.experiments.mnist_latent:run",
-                         "ridgetheory.experiments.mnist_claims"),
+                         "ridgetheory.experiments.mnist_claims", _torch),
 }
 
 
@@ -176,9 +195,11 @@ def parse_config(
     if presets:
         params = merge(params, _dotted(presets))
         parse(cls, params, where, "params (with the sweep's params)")
+    # [quick] is checked in full runs too: a typo there must not wait for the first quick run
+    quick_params = merge(params, raw.get("quick", {}))
+    parse(cls, quick_params, where, "quick")
     if quick:
-        params = merge(params, raw.get("quick", {}))
-        parse(cls, params, where, "params + quick")
+        params = quick_params
     if overrides:
         params = merge(params, _dotted(overrides))
     parsed = parse(cls, params, where, "params" if not overrides else "params (with overrides)")
@@ -252,10 +273,47 @@ def load_config(
                         overrides=overrides, presets=presets)
 
 
+def missing_extras(cfg: ExperimentConfig) -> list[str]:
+    """The install commands of the optional modules ``cfg`` needs and this Python lacks."""
+    import importlib.util
+
+    return [f"{mod} (pip install 'ridgetheory[{EXTRAS[mod]}]')"
+            for mod in KINDS[cfg.kind].needs(cfg.params)
+            if importlib.util.find_spec(mod) is None]
+
+
+def _description(cfg: ExperimentConfig) -> str:
+    """The config's description; in quick mode followed by the quick sizes it runs at."""
+    if not cfg.quick or not cfg.raw.get("quick"):
+        return cfg.description
+
+    def flat(table: Mapping[str, Any], prefix: str = "") -> list[str]:
+        out = []
+        for k, v in table.items():
+            if isinstance(v, Mapping):
+                out += flat(v, f"{prefix}{k}.")
+            else:
+                out.append(f"{prefix}{k} = {v}")
+        return out
+
+    return f"{cfg.description} Quick mode: {', '.join(flat(cfg.raw['quick']))}."
+
+
+def _stand_in_claims(cfg: ExperimentConfig, status: str, reason: str) -> list[Claim]:
+    """One claim per configured claim when the experiment did not get to check them."""
+    return [Claim(n, cfg.name, None, None, None, False, expect=cc.expect, reason=reason,
+                  text=cc.description, status=status) for n, cc in cfg.claims.items()]
+
+
 def run_experiment(
     cfg: ExperimentConfig, *, out_dir: Path, seed: int = 0, progress: bool = False
 ) -> dict[str, Any]:
-    """Run one experiment; a crash becomes a failed claim named ``runs`` (never lost)."""
+    """Run one experiment.
+
+    An experiment that needs a missing extra is not run: its claims are ``skipped`` with the
+    install command. One that raises has its claims marked ``error`` with the exception (never
+    lost); either way the returned record says so in ``skipped`` / ``error``.
+    """
     name = cfg.name
     _ensure_dir(Path(out_dir), "out_dir")
     ctx = ExperimentContext(
@@ -267,23 +325,35 @@ def run_experiment(
         progress=progress,
     )
     t0 = time.perf_counter()
-    try:
-        result = KINDS[cfg.kind].run()(ctx)
-        error = None
-    except Exception as exc:  # recorded, reported, and it fails the run
-        result = ExperimentResult(claims=[Claim("runs", name, "completes", repr(exc), "-", False)])
-        error = f"{type(exc).__name__}: {exc}"
+    error = skipped = None
+    missing = missing_extras(cfg)
+    if missing:
+        skipped = f"needs {', '.join(missing)}"
+        result = ExperimentResult(claims=_stand_in_claims(cfg, "skipped", skipped))
+    else:
+        try:
+            result = KINDS[cfg.kind].run()(ctx)
+        except ModuleNotFoundError as exc:  # an optional module the declaration missed
+            if (exc.name or "").split(".")[0] not in EXTRAS:
+                raise
+            mod = exc.name.split(".")[0]
+            skipped = f"needs {mod} (pip install 'ridgetheory[{EXTRAS[mod]}]')"
+            result = ExperimentResult(claims=_stand_in_claims(cfg, "skipped", skipped))
+        except Exception as exc:  # recorded, reported, and it fails the run
+            error = f"{type(exc).__name__}: {exc}"
+            result = ExperimentResult(claims=_stand_in_claims(cfg, "error", error))
     wall = time.perf_counter() - t0
     out = result.to_dict()
     out.update(
         {
             "name": name,
             "kind": cfg.kind,
-            "description": cfg.description,
+            "description": _description(cfg),
             "params": plain(cfg.params),
             "seed": ctx.seed,
             "wall_s": wall,
             "error": error,
+            "skipped": skipped,
         }
     )
     return out
@@ -296,72 +366,31 @@ def _ensure_dir(path: Path, name: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RidgeTheoryError(f"`{name}` {str(path)!r} cannot be created: {exc.strerror}.") \
-            from None
+        raise OSError(f"`{name}` {str(path)!r} cannot be created: {exc.strerror}.") from None
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for mod in ("ridgetheory", "numpy", "scipy", "numba", "sympy", "torch", "cupy"):
-        try:
-            out[mod] = importlib.import_module(mod).__version__
-        except Exception:
-            out[mod] = "not installed"
-    return out
+def preflight_output(path: Path, name: str = "out_dir") -> None:
+    """Check, before any experiment runs, that ``path`` is (or can be made) a writable
+    directory: a file there is a usage error (:class:`RidgeTheoryError`), a read-only or
+    uncreatable one an environment error (:class:`OSError`)."""
+    import tempfile
+
+    _ensure_dir(path, name)
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".ridgetheory-probe-"):
+            pass
+    except OSError as exc:
+        raise OSError(f"`{name}` {str(path)!r} is not writable: {exc.strerror}.") from None
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v[:8]) + (", ..." if len(v) > 8 else "") + "]"
-    return str(v)
-
-
-def render_markdown(report: dict[str, Any]) -> str:
-    """The human-readable report."""
-    lines = [
-        "# ridgetheory validation report",
-        "",
-        f"Mode: {'quick' if report['quick'] else 'full'}; seed {report['seed']}; "
-        f"wall time {report['wall_s']:.1f} s; "
-        f"**{'PASSED' if report['passed'] else 'FAILED'}** "
-        f"({report['summary']['passed']} passed, {report['summary']['failed']} failed, "
-        f"{report['summary']['open']} open findings).",
-        "",
-        "| experiment | claim | predicted | measured | tolerance | result |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for c in report["claims"]:
-        res = (
-            ("pass" if c["passed"] else "FAIL")
-            if c["expect"] == "pass"
-            else ("open (passes now)" if c["passed"] else "open")
-        )
-        lines.append(
-            f"| {c['experiment']} | {c['name']} | {_fmt(c['predicted'])} | "
-            f"{_fmt(c['measured'])} | {_fmt(c['tolerance'])} | {res} |"
-        )
-    opens = [c for c in report["claims"] if c["expect"] == "open"]
-    if opens:
-        lines += ["", "## Open findings", ""]
-        lines += [f"- **{c['experiment']} / {c['name']}**: {c['reason']}" for c in opens]
-    for e in report["experiments"]:
-        lines += [
-            "",
-            f"## {e['name']}",
-            "",
-            e["description"],
-            "",
-            f"Wall time {e['wall_s']:.1f} s.",
-        ]
-        if e["error"]:
-            lines += ["", f"Error: `{e['error']}`"]
-        for fig in e["figures"]:
-            lines += ["", f"![{fig}]({fig})"]
-    lines += ["", "## Versions", ""]
-    lines += [f"- {k}: {v}" for k, v in report["versions"].items()]
-    return "\n".join(lines) + "\n"
+def _previous_figures(out: Path) -> list[str]:
+    """Figures the previous run in ``out`` wrote (from its report.json), if any."""
+    try:
+        old = json.loads((out / "report.json").read_text())
+        return [f for e in old.get("experiments", []) for f in e.get("figures", [])
+                if isinstance(f, str) and "/" not in f and f.endswith(".png")]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
 
 
 def run_suite(
@@ -372,8 +401,13 @@ def run_suite(
     seed: int = 0,
     progress: bool = True,
     verbose: bool | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Run experiments and write ``report.json``, ``report.md`` and figures to ``out_dir``.
+
+    Every config is parsed and the output directory checked before anything runs; figures of
+    the previous run in ``out_dir`` that this run does not rewrite are removed, so the
+    directory holds one run.
 
     Parameters
     ----------
@@ -386,52 +420,41 @@ def run_suite(
     progress : bool, default=True
         Progress bars inside the experiments.
     verbose : bool, optional
-        One status line per experiment and a summary (default: as ``progress``).
+        One status line per experiment on stderr (default: as ``progress``).
+    strict : bool, default=False
+        Open findings fail the run too.
 
     Returns
     -------
     report : dict
-        As written to ``report.json``: top-level ``claims`` (each with ``name``,
-        ``experiment``, ``predicted``, ``measured``, ``tolerance``, ``passed``, ``expect``),
-        ``experiments`` (parameters, seeds, timings, figures, recorded data), ``versions``,
-        ``passed`` (every claim not marked open passed).
+        As written to ``report.json``; its structure is documented in docs/validation.md and
+        in the JSON Schema :func:`ridgetheory.validate.report.schema`.
     """
+    import sys
+
+    from .report import build_report, render_markdown
+
     verbose = progress if verbose is None else verbose
     out = Path(out_dir)
     names = list(configs) if configs else list_configs()
     loaded = [load_config(c, quick) for c in names]  # fail fast on a bad config
-    _ensure_dir(out, "out_dir")
+    preflight_output(out)
+    stale = _previous_figures(out)
     t0 = time.perf_counter()
     experiments = []
-    for cfg in loaded:
+    for i, cfg in enumerate(loaded):
         if verbose:
-            print(f"[ridgetheory] running {cfg.name} ({'quick' if quick else 'full'})",
-                  flush=True)
+            print(f"[ridgetheory] {i + 1}/{len(loaded)} {cfg.name} "
+                  f"({'quick' if quick else 'full'})", file=sys.stderr, flush=True)
         experiments.append(run_experiment(cfg, out_dir=out, seed=seed, progress=progress))
-    claims = [c for e in experiments for c in e["claims"]]
-    blocking = [c for c in claims if c["expect"] == "pass" and not c["passed"]]
-    report = {
-        "passed": not blocking,
-        "quick": quick,
-        "seed": seed,
-        "wall_s": time.perf_counter() - t0,
-        "summary": {
-            "passed": sum(c["passed"] for c in claims if c["expect"] == "pass"),
-            "failed": len(blocking),
-            "open": sum(c["expect"] == "open" for c in claims),
-        },
-        "claims": claims,
-        "experiments": experiments,
-        "versions": _versions(),
-        "command": {"configs": names, "quick": quick, "out_dir": str(out)},
-    }
+    report = build_report(experiments, quick=quick, seed=seed, strict=strict,
+                          wall_s=time.perf_counter() - t0,
+                          command={"configs": names, "quick": quick, "out_dir": str(out),
+                                   "seed": seed, "strict": strict})
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str))
     atomic_write_text(out / "report.md", render_markdown(report))
-    if verbose:
-        s = report["summary"]
-        print(
-            f"[ridgetheory] {'PASSED' if report['passed'] else 'FAILED'}: {s['passed']} passed, "
-            f"{s['failed']} failed, {s['open']} open; report in {out}/report.md",
-            flush=True,
-        )
+    fresh = {f for e in experiments for f in e["figures"]}
+    for f in stale:
+        if f not in fresh:
+            (out / f).unlink(missing_ok=True)
     return report
