@@ -393,3 +393,48 @@ def test_load_report_rejects_what_is_not_a_report(tmp_path):
     p.write_text(json.dumps(rep))
     with pytest.raises(RidgeTheoryError, match=f"schema_version {SCHEMA_VERSION + 1}"):
         load_report(p)
+
+
+# --- the CI job of docs/ci.md ---------------------------------------------------------------
+
+def _ci_script() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ci.md").read_text()
+    return text.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a bash script")
+def test_the_ci_job_in_the_docs_runs_and_catches_a_regression(tmp_path):
+    import subprocess
+
+    script = tmp_path / "validate.sh"
+    script.write_text(_ci_script())
+    env = dict(os.environ, EXPERIMENTS="exact_memorizes", RIDGETHEORY_QUIET="1",
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    run = lambda *cmd: subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True,  # noqa: E731
+                                      text=True, timeout=600)
+    r = run("ridgetheory", "validate", "exact_memorizes", "--quick", "--seed", "0", "--out",
+            "baseline", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "ci").mkdir()
+    base = json.loads((tmp_path / "baseline" / "report.json").read_text())
+    (tmp_path / "ci" / "baseline-report.json").write_text(json.dumps(base))
+
+    r = run("bash", str(script))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("ridgetheory compare: no regression")
+    out = tmp_path / "validation-report"
+    cases = list(ET.parse(out / "junit.xml").getroot().iter("testcase"))
+    assert len(cases) == len(base["claims"]) > 0
+    assert json.loads((out / "compare.json").read_text())["regressed"] is False
+
+    # a stored result that differs by 10 % is a regression the job fails on
+    claim, path = next((c, k) for c in base["claims"] if c["measured"]["type"] == "record"
+                       for k, v in c["measured"]["fields"].items()
+                       if v["type"] == "number" and v["value"] != 0.0)
+    claim["measured"]["fields"][path]["value"] *= 1.1
+    (tmp_path / "ci" / "baseline-report.json").write_text(json.dumps(base))
+    r = run("bash", str(script))
+    assert r.returncode == 1
+    assert f"| {claim['id']} | {path} |" in (out / "compare.md").read_text()
