@@ -85,15 +85,18 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from ._checks import RidgeTheoryError
     from .validate.report import summary_line, write_junit
-    from .validate.runner import load_config, preflight_output, run_suite
+    from .validate.runner import check_output_file, check_unique_names, load_config, run_suite
 
     out = Path(args.out)
     names = args.configs or None
-    for c in names or ():
-        load_config(c, args.quick)  # a bad name or config fails before anything is created
+    # every usage error before anything is created: configs, --out, --junit
+    check_unique_names([load_config(c, args.quick) for c in names or ()])
+    if out.exists() and not out.is_dir():
+        raise RidgeTheoryError(f"`--out` {str(out)!r} exists and is not a directory.")
     if args.junit:
-        preflight_output(Path(args.junit).resolve().parent, "--junit's directory")
+        check_output_file(args.junit, "--junit")
     report = run_suite(
         names,
         quick=args.quick,

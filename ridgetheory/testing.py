@@ -31,7 +31,6 @@ Examples
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -799,45 +798,24 @@ def rotations(dim: int | _Strategy[int]) -> _Strategy[np.ndarray]:
 
 # -- warm-up --------------------------------------------------------------------------------
 def warm_kernels() -> dict[str, float]:
-    """Compile the numba kernels of the ridge projection and of ``simulate`` once.
+    """Compile (or load from numba's cache) every numba kernel group once:
+    :func:`ridgetheory.warmup` without its progress bar.
 
-    Calls them on tiny inputs (a few points, two steps), so that with a cold numba cache the
-    compilation (tens of seconds) happens here and not inside the first hypothesis example.
-    Later calls, and later sessions once numba's cache is written, take milliseconds. Does
+    With a cold cache the compilation (about 30 s on two cores, every group) happens here and
+    not inside the first hypothesis example, where it would trip deadlines and skew the
+    health check; once numba's cache is written a call takes a few seconds at most. Does
     nothing where numba is unavailable.
 
     Returns
     -------
     seconds : dict
-        Wall time of each warm-up call, by name.
+        Wall time of each kernel group, by name (empty without numba).
     """
-    import importlib
-    import importlib.util
-
     import ridgetheory as rt
 
-    if importlib.util.find_spec("ridgetheory._warmup") is not None:
-        # the package's own warm-up, where this version has one
-        t0 = time.perf_counter()
-        importlib.import_module("ridgetheory._warmup").warmup()
-        return {"warmup": time.perf_counter() - t0}
-    out: dict[str, float] = {}
     if not rt.backend_status("numba").available:
-        return out
-    p = rt.SmoothedEmpirical(np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
-    x = np.array([[0.2, 0.1], [-0.3, 0.4]])
-    calls = {
-        "Ridge.project": lambda: rt.Ridge(p, 1).project(x, 0.5, backend="numba"),
-        "Ridge.project (newton)": lambda: rt.Ridge(p, 1).project(x, 0.5, "newton",
-                                                                backend="numba"),
-        "simulate": lambda: rt.simulate(p, n=4, grid=rt.grids.exponential(1.0, 0.1, 2),
-                                        seed=0, progress=False, backend="numba"),
-    }
-    for name, call in calls.items():
-        t0 = time.perf_counter()
-        call()
-        out[name] = time.perf_counter() - t0
-    return out
+        return {}
+    return rt.warmup(progress=False)
 
 
 try:

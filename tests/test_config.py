@@ -251,3 +251,43 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path):
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.count("\n") == 1 and r.stderr.startswith("ridgetheory: error: ")
         assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("section, value", [("quick", "5"), ("params", "5"), ("claims", "'abc'"),
+                                            ("experiment", "1")])
+def test_a_section_that_is_not_a_table_is_a_config_error(section, value):
+    import tomllib
+
+    raw = _cfg()
+    raw[section] = tomllib.loads(f"v = {value}")["v"]
+    with pytest.raises(RidgeTheoryError, match=rf"`\[{section}\]` in t must be a table"):
+        parse_config(raw, "t")
+
+
+@pytest.mark.parametrize("typo, want", [("expct", "expect"), ("reasn", "reason"),
+                                        ("descripton", "description"), ("mn", "min")])
+def test_claim_key_typos_name_the_closest_key_shared_keys_included(typo, want):
+    raw = _cfg(claims=f"[claims.memorization]\n{typo} = 1\n")
+    with pytest.raises(RidgeTheoryError,
+                       match=rf"`claims.memorization.{typo}`.*did you mean `{want}`"):
+        parse_config(raw, "t")
+
+
+def test_a_missing_training_set_file_is_a_config_error(tmp_path):
+    cfg = tmp_path / "mine.toml"
+    cfg.write_text('[experiment]\nkind = "synthetic"\n[params]\nlayout = "nope.csv"\n'
+                   "[claims.memorization]\n")
+    with pytest.raises(RidgeTheoryError, match="nope.csv"):
+        load_config(cfg)
+    (tmp_path / "line.csv").write_text("0\n1\n2\n")
+    cfg.write_text('[experiment]\nkind = "synthetic"\n[params]\nlayout = "line.csv"\n'
+                   "[claims.memorization]\n")
+    with pytest.raises(RidgeTheoryError, match="D >= 2"):
+        load_config(cfg)
+
+
+def test_a_config_path_that_is_a_directory_is_a_usage_error(tmp_path):
+    d = tmp_path / "dir.toml"
+    d.mkdir()
+    with pytest.raises(RidgeTheoryError, match="CONFIG"):
+        load_config(d)

@@ -34,8 +34,6 @@ from ridgetheory.validate.values import (
     untyped,
 )
 
-jsonschema = pytest.importorskip("jsonschema")
-
 TINY = textwrap.dedent("""
     [experiment]
     kind = "synthetic"
@@ -67,6 +65,7 @@ def _config(tmp_path, name: str, t_min: float = 1e-2, open_: str = "",
 
 
 def _validate_schema(report: dict) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft202012Validator.check_schema(schema())
     jsonschema.validate(report, schema(), cls=jsonschema.Draft202012Validator)
 
@@ -224,15 +223,31 @@ def test_cli_exit_codes_last_line_and_json(runs, tmp_path, capsys):
     assert last.endswith(f"report {tmp_path / 's' / 'report.md'}")
 
 
-def test_usage_errors_create_nothing(tmp_path, capsys):
-    out = tmp_path / "never"
-    assert main(["validate", "no_such_experiment", "--out", str(out)]) == 2
+def test_usage_errors_create_nothing(tmp_path, capsys, monkeypatch):
+    ran = []
+    monkeypatch.setattr(runner, "run_experiment", lambda *a, **k: ran.append(a))
+    out, junit_dir = tmp_path / "never", tmp_path / "nor-this"
+    assert main(["validate", "no_such_experiment", "--out", str(out), "--junit",
+                 str(junit_dir / "j.xml")]) == 2
     assert "`CONFIG`" in capsys.readouterr().err and not out.exists()
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
-    assert main(["validate", _config(tmp_path, "tiny"), "--out", str(a_file)]) == 2
-    assert "exists and is not a directory" in capsys.readouterr().err
-    assert a_file.read_text() == "x"
+    tiny = _config(tmp_path, "tiny")
+    assert main(["validate", tiny, "--out", str(a_file), "--junit",
+                 str(junit_dir / "j.xml")]) == 2
+    err = capsys.readouterr().err
+    assert "`--out`" in err and "exists and is not a directory" in err
+    assert a_file.read_text() == "x" and not junit_dir.exists()
+    assert main(["validate", tiny, "--out", str(out), "--junit", str(tmp_path)]) == 2
+    assert "`--junit`" in capsys.readouterr().err and not out.exists()
+    assert main(["validate", tiny, "--out", str(out), "--junit",
+                 str(a_file / "j.xml")]) == 2
+    assert "not a directory" in capsys.readouterr().err and not out.exists()
+    (tmp_path / "sub").mkdir()
+    twin = _config(tmp_path / "sub", "tiny")
+    assert main(["validate", tiny, twin, "--out", str(out)]) == 2
+    assert "names experiment 'tiny' twice" in capsys.readouterr().err and not out.exists()
+    assert not ran
 
 
 def _unwritable_dir():
@@ -312,7 +327,8 @@ def test_a_crashing_experiment_is_an_error_not_a_lost_report(tmp_path, monkeypat
     _validate_schema(rep)
     (c,) = rep["claims"]
     assert c["status"] == "error" and "ZeroDivisionError: deliberately" in c["reason"]
-    assert next(ET.parse(out / "j.xml").getroot().iter("error")) is not None
+    (err,) = ET.parse(out / "j.xml").getroot().iter("error")
+    assert "ZeroDivisionError: deliberately" in err.get("message")
 
 
 # --- typed values ---------------------------------------------------------------------------
@@ -342,10 +358,14 @@ def test_typed_forms():
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+number = finite | st.integers(-10**6, 10**6).map(float)
 values = st.recursive(
-    finite | st.lists(finite, min_size=1, max_size=5),
-    lambda inner: st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), inner,
-                                  min_size=1, max_size=3),
+    number | st.lists(number, max_size=5),
+    lambda inner: st.dictionaries(
+        # "type" and "value" as keys: a plain dict must not pass for a typed record
+        st.sampled_from(["type", "value", "values", "fields", "items"]) | st.text(min_size=1,
+                                                                                 max_size=4),
+        inner, min_size=1, max_size=3),
     max_leaves=10,
 )
 
@@ -366,6 +386,7 @@ def test_typed_values_are_valid_json_and_leaves_keep_every_number(v):
     assert isinstance(summarize(t), str)
     assert untyped(t) == v  # the plain value comes back exactly
     # the report schema accepts every typed value as a measured value
+    jsonschema = pytest.importorskip("jsonschema")
     rep = _report([("e/a", "pass", v)])
     jsonschema.validate(rep["claims"][0]["measured"],
                         {"$ref": "#/$defs/value", "$defs": schema()["$defs"]})
@@ -438,3 +459,70 @@ def test_the_ci_job_in_the_docs_runs_and_catches_a_regression(tmp_path):
     r = run("bash", str(script))
     assert r.returncode == 1
     assert f"| {claim['id']} | {path} |" in (out / "compare.md").read_text()
+
+
+def test_quick_descriptions_state_the_quick_sizes():
+    from ridgetheory.validate.runner import _description, load_config
+
+    quick = _description(load_config("rf_two_mode", quick=True))
+    full = _description(load_config("rf_two_mode"))
+    p_quick = load_config("rf_two_mode", quick=True).params.rf.p
+    assert p_quick != load_config("rf_two_mode").params.rf.p
+    assert "Quick mode: " in quick and f"rf.p = {p_quick}" in quick
+    assert "Quick mode" not in full
+
+
+def test_typed_edge_cases():
+    assert typed(np.array(2.5)) == {"type": "number", "value": 2.5}
+    assert typed([]) == {"type": "numbers", "values": []}
+    # a plain dict with a `type` key is a record, not taken for a typed value
+    assert typed({"type": "number", "n": 3})["type"] == "record"
+    assert typed({"type": "ReLU"}) == {"type": "record", "fields": {
+        "type": {"type": "text", "value": "ReLU"}}}
+    with pytest.raises(TypeError, match="no typed form"):
+        typed(b"abc")
+
+
+def test_a_value_that_cannot_be_reported_makes_its_claim_an_error():
+    from ridgetheory.validate import Claim
+
+    d = Claim("c", "e", 0.5, {1, 2}, None, True).to_dict()  # a set: no typed form
+    assert d["status"] == "error" and d["passed"] is False
+    assert "cannot be reported" in d["reason"] and d["measured"] == {"type": "none"}
+    assert Claim("c", "e", 0.5, 0.7, None, True).to_dict()["status"] == "pass"
+
+
+def test_junit_strips_control_characters_and_strict_open_is_a_failure():
+    rep = _report([("e/a", "error", None), ("e/b", "open", 1.0)])
+    rep["claims"][0].update(text="x", reason="\x1b[1mValueError\x1b[0m: bad", passed=False)
+    rep["claims"][1].update(text="y", reason="known gap", passed=False)
+    rep.update(wall_s=1.0, experiments=[{"name": "e", "wall_s": 1.0, "claims": rep["claims"]}])
+    root = ET.fromstring(junit_xml(rep))
+    assert next(root.iter("error")).get("message") == "?[1mValueError?[0m: bad"
+    assert root.get("skipped") == "1" and root.get("failures") == "0"
+    rep["strict"] = True
+    root = ET.fromstring(junit_xml(rep))
+    assert root.get("skipped") == "0" and root.get("failures") == "1"
+    assert "known gap" in next(root.iter("failure")).get("message")
+
+
+def test_compare_flags_numbers_present_in_one_report_only():
+    old = _report([("e/a", "pass", {"x": [1.0, 2.0, 3.0], "y": 1.0})])
+    new = _report([("e/a", "pass", {"x": [1.0, 2.0]})])
+    moved = compare_reports(old, new).moved
+    assert sorted((m["path"], m["old"], m["new"]) for m in moved) == [
+        ("x.2", 3.0, "absent"), ("y", 1.0, "absent")]
+
+
+def test_load_report_rejects_damaged_claims(tmp_path):
+    p = tmp_path / "r.json"
+    rep = _report([("e/a", "pass", 1.0)])
+    del rep["claims"][0]["status"]
+    p.write_text(json.dumps(rep))
+    with pytest.raises(RidgeTheoryError, match="damaged: claim 0 needs"):
+        load_report(p)
+    rep = _report([("e/a", "pass", 1.0), ("e/a", "fail", 1.0)])
+    p.write_text(json.dumps(rep))
+    with pytest.raises(RidgeTheoryError, match="'e/a' appears twice"):
+        load_report(p)
+    assert main(["compare", str(p), str(p) + "x"]) == 2

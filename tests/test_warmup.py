@@ -40,3 +40,12 @@ def test_groups_subset_and_bar(first, capsys):
 def test_unknown_group_is_rejected_by_name():
     with pytest.raises(RidgeTheoryError, match="`groups` passed to warmup"):
         rt.warmup(progress=False, groups=["ridge", "gpu"])
+
+
+def test_cli_warmup_prints_one_line_per_run(first, capsys):
+    from ridgetheory.cli import main
+
+    assert main(["warmup", "--no-progress"]) == 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"ridgetheory warmup: {len(GROUPS)} kernel groups ready in ")
+    assert all(f"{g} " in line for g in GROUPS)

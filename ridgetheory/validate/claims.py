@@ -235,20 +235,28 @@ class Claim:
         return self.status in ("fail", "error")
 
     def to_dict(self) -> dict[str, Any]:
+        """The claim as ``report.json`` holds it. A value with no typed form (a bug in the
+        claim's check) makes this claim an ``error`` that names it; the report is still
+        written."""
         from .values import typed
 
+        status, passed, reason = self.status, self.passed, self.reason
+        try:
+            values = {k: typed(getattr(self, k)) for k in ("predicted", "measured", "tolerance")}
+        except TypeError as exc:
+            values = dict.fromkeys(("predicted", "measured", "tolerance"), {"type": "none"})
+            status, passed = "error", False
+            reason = f"the claim's check returned a value that cannot be reported: {exc}"
         return {
             "id": f"{self.experiment}/{self.name}",
             "name": self.name,
             "experiment": self.experiment,
-            "status": self.status,
-            "passed": self.passed,
+            "status": status,
+            "passed": passed,
             "expect": self.expect,
-            "predicted": typed(self.predicted),
-            "measured": typed(self.measured),
-            "tolerance": typed(self.tolerance),
+            **values,
             "text": self.text,
-            "reason": self.reason,
+            "reason": reason,
         }
 
 

@@ -2,7 +2,8 @@
 
 A *regression* is a claim that passed in OLD and does not pass in NEW (fail, open, error or
 skipped), or a measured number of a claim in both reports that moved by more than
-``rtol * max(|old|, |new|) + atol``. New and removed claims are listed, not counted.
+``rtol * max(|old|, |new|) + atol``, became undetermined, or is in one report only (a list
+that got shorter, a field that went away). New and removed claims are listed, not counted.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Comparison:
     moved : list of dict
         ``{"id", "path", "old", "new", "rel_change"}`` for measured numbers beyond tolerance
         (``path`` inside the typed value; ``"undetermined"`` when a number became undetermined
-        or the reverse).
+        or the reverse, ``"absent"`` when it is in one report only).
     added, removed : list of str
         Claim ids only in NEW / only in OLD.
     notes : list of str
@@ -93,6 +94,9 @@ def _moved(cid: str, old: dict[str, Any], new: dict[str, Any], rtol: float,
            atol: float) -> list[dict[str, Any]]:
     a, b = leaves(old), leaves(new)
     out = []
+    for path in sorted(set(a) ^ set(b)):  # a list that got shorter, a field that went away
+        out.append({"id": cid, "path": path, "old": a.get(path, "absent"),
+                    "new": b.get(path, "absent"), "rel_change": None})
     for path in sorted(set(a) & set(b)):
         x, y = a[path], b[path]
         if isinstance(x, str) or isinstance(y, str):

@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 from collections.abc import Mapping
@@ -41,7 +42,8 @@ SCHEMA_VERSION = 2
 
 #: distributions whose versions can change a number in the report
 RESULT_DEPENDENCIES = ("ridgetheory", "numpy", "scipy", "numba", "llvmlite", "sympy",
-                       "matplotlib", "torch", "cupy-cuda13x", "hypothesis", "dask", "pandas")
+                       "matplotlib", "torch", "cupy", "cupy-cuda12x", "cupy-cuda13x",
+                       "hypothesis", "dask", "pandas")
 
 
 def schema() -> dict[str, Any]:
@@ -194,35 +196,64 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# characters XML 1.0 does not allow, even escaped (an exception's terminal colours, say)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _attr(text: str) -> str:
+    return quoteattr(_NOT_XML.sub("?", text))
+
+
+def _text(text: str) -> str:
+    return escape(_NOT_XML.sub("?", text))
+
+
+def _junit_kind(claim: Mapping[str, Any], strict: bool) -> str:
+    """``failure``, ``error``, ``skipped`` or ``""`` (passed) for a claim."""
+    status = claim["status"]
+    if status == "fail" or (status == "open" and strict):
+        return "failure"
+    return {"error": "error", "open": "skipped", "skipped": "skipped"}.get(status, "")
+
+
 def junit_xml(report: Mapping[str, Any]) -> str:
-    """JUnit XML: a test suite per experiment, a test case per claim; open findings and
-    skipped experiments are ``<skipped>`` with their reason, errors ``<error>``."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>']
-    s = report["summary"]
-    out.append(f'<testsuites name="ridgetheory validate" tests="{s["total"]}" '
-               f'failures="{s["failed"]}" errors="{s["error"]}" '
-               f'skipped="{s["open"] + s["skipped"]}" time="{report["wall_s"]:.3f}">')
+    """JUnit XML: a test suite per experiment, a test case per claim. A failed claim is a
+    ``<failure>``, an experiment that raised an ``<error>``; open findings and skipped
+    experiments are ``<skipped>`` with their reason, except that a ``--strict`` run reports
+    open findings as failures, as its exit status does."""
+    strict = bool(report.get("strict"))
+    kinds = {id(c): _junit_kind(c, strict) for e in report["experiments"] for c in e["claims"]}
+
+    def count(claims: list[Mapping[str, Any]]) -> str:
+        n = {k: sum(kinds[id(c)] == k for c in claims) for k in ("failure", "error", "skipped")}
+        return (f'tests="{len(claims)}" failures="{n["failure"]}" errors="{n["error"]}" '
+                f'skipped="{n["skipped"]}"')
+
+    every = [c for e in report["experiments"] for c in e["claims"]]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<testsuites name="ridgetheory validate" {count(every)} '
+           f'time="{report["wall_s"]:.3f}">']
     for e in report["experiments"]:
         cs = e["claims"]
-        n = {k: sum(c["status"] == k for c in cs) for k in ("fail", "error", "open", "skipped")}
-        out.append(f'  <testsuite name={quoteattr(e["name"])} tests="{len(cs)}" '
-                   f'failures="{n["fail"]}" errors="{n["error"]}" '
-                   f'skipped="{n["open"] + n["skipped"]}" time="{e["wall_s"]:.3f}">')
+        out.append(f'  <testsuite name={_attr(e["name"])} {count(cs)} '
+                   f'time="{e["wall_s"]:.3f}">')
         for c in cs:
-            out.append(f'    <testcase classname={quoteattr("ridgetheory." + e["name"])} '
-                       f'name={quoteattr(c["name"])} time="{e["wall_s"] / max(len(cs), 1):.3f}">')
+            out.append(f'    <testcase classname={_attr("ridgetheory." + e["name"])} '
+                       f'name={_attr(c["name"])} time="{e["wall_s"] / max(len(cs), 1):.3f}">')
             detail = (f"{c['text']}; predicted {summarize(c['predicted'], 200)}; measured "
                       f"{summarize(c['measured'], 200)}")
-            if c["status"] == "fail":
-                out.append(f"      <failure message={quoteattr(c['text'] or 'claim failed')}>"
-                           f"{escape(detail)}</failure>")
-            elif c["status"] == "error":
-                out.append(f"      <error message={quoteattr(c['reason'])}/>")
-            elif c["status"] in ("open", "skipped"):
+            kind = kinds[id(c)]
+            if kind == "failure":
+                msg = (c["text"] or "claim failed") if c["status"] == "fail" else (
+                    f"open finding (a failure under --strict): {c['reason']}")
+                out.append(f"      <failure message={_attr(msg)}>{_text(detail)}</failure>")
+            elif kind == "error":
+                out.append(f"      <error message={_attr(c['reason'])}/>")
+            elif kind == "skipped":
                 reason = (f"open finding: {c['reason']}" if c["status"] == "open"
                           else c["reason"])
-                out.append(f"      <skipped message={quoteattr(reason)}/>")
-            out.append(f"      <system-out>{escape(detail)}</system-out>")
+                out.append(f"      <skipped message={_attr(reason)}/>")
+            out.append(f"      <system-out>{_text(detail)}</system-out>")
             out.append("    </testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")
@@ -252,7 +283,29 @@ def load_report(path: str | os.PathLike, what: str = "report") -> dict[str, Any]
         raise RidgeTheoryError(
             f"{what} {str(p)!r} has schema_version {version}; this ridgetheory reads "
             f"{SCHEMA_VERSION} (rerun `ridgetheory validate` with this version to compare).")
+    _check_claims(data["claims"], f"{what} {str(p)!r}")
     return data
+
+
+def _check_claims(claims: Any, where: str) -> None:
+    """What ``compare`` relies on: a list of claims with a unique ``id``, a known ``status``
+    and typed ``measured`` values (the full check is the JSON Schema)."""
+    from .._checks import RidgeTheoryError
+    from .claims import STATUSES
+
+    if not isinstance(claims, list):
+        raise RidgeTheoryError(f"{where} is damaged: `claims` must be a list.")
+    seen: set[str] = set()
+    for i, c in enumerate(claims):
+        ok = (isinstance(c, dict) and isinstance(c.get("id"), str) and c.get("status") in STATUSES
+              and isinstance(c.get("measured"), dict) and "type" in c["measured"])
+        if not ok:
+            raise RidgeTheoryError(
+                f"{where} is damaged: claim {i} needs a string `id`, a `status` in "
+                f"{', '.join(STATUSES)} and a typed `measured` value.")
+        if c["id"] in seen:
+            raise RidgeTheoryError(f"{where} is damaged: claim id {c['id']!r} appears twice.")
+        seen.add(c["id"])
 
 
 def claims_by_id(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

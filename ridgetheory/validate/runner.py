@@ -127,8 +127,12 @@ def read_toml(path: str | os.PathLike, what: str = "config") -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise RidgeTheoryError(f"{what} {p} is not valid TOML: {exc}.") from None
-    except OSError as exc:
-        raise RidgeTheoryError(f"{what} {p} cannot be read: {exc.strerror}.") from None
+    except FileNotFoundError:
+        raise RidgeTheoryError(f"{what} {p} does not exist.") from None
+    except IsADirectoryError:
+        raise RidgeTheoryError(f"{what} {p} is a directory, not a TOML file.") from None
+    except OSError as exc:  # permissions, I/O: the environment, not the argument
+        raise OSError(f"{what} {p} cannot be read: {exc.strerror}.") from None
 
 
 def _resolve_path(name_or_path: str | os.PathLike) -> Path:
@@ -181,8 +185,12 @@ def parse_config(
             raise RidgeTheoryError(
                 f"unknown table `[{key}]` in {where}; a config has "
                 f"{', '.join(f'[{k}]' for k in _SECTIONS)}.")
+    for key in _SECTIONS:
+        if key in raw and not isinstance(raw[key], Mapping):
+            raise RidgeTheoryError(f"`[{key}]` in {where} must be a table; got "
+                                   f"{key} = {raw[key]!r}.")
     exp = raw.get("experiment", {})
-    kind = exp.get("kind") if isinstance(exp, Mapping) else None
+    kind = exp.get("kind")
     if kind not in KINDS:
         raise RidgeTheoryError(
             f"`experiment.kind` in {where} must be one of {', '.join(map(repr, KINDS))}; "
@@ -216,14 +224,19 @@ def parse_config(
                 + f" Claims of {kind!r}: {', '.join(specs)}.")
         if not isinstance(table, Mapping):
             raise RidgeTheoryError(f"`claims.{cname}` in {where} must be a table.")
-        common_keys = {f for f in ClaimCommon.__dataclass_fields__}
+        common_keys = set(ClaimCommon.__dataclass_fields__)
+        valid = list(specs[cname].settings.__dataclass_fields__) + sorted(common_keys)
+        for key in table:
+            if key not in valid:  # the closest of the claim's settings and the shared keys
+                import difflib
+
+                close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+                raise RidgeTheoryError(
+                    f"unknown key `claims.{cname}.{key}` in {where}"
+                    + (f"; did you mean `{close[0]}`?" if close else ".")
+                    + f" Valid keys: {', '.join(valid)}.")
         own = {k: v for k, v in table.items() if k not in common_keys}
-        try:
-            settings = parse(specs[cname].settings, own, where, f"claims.{cname}")
-        except RidgeTheoryError as exc:
-            valid = list(specs[cname].settings.__dataclass_fields__) + sorted(common_keys)
-            raise RidgeTheoryError(str(exc).split(" Valid keys:")[0]
-                                   + f" Valid keys: {', '.join(valid)}.") from None
+        settings = parse(specs[cname].settings, own, where, f"claims.{cname}")
         common = parse(ClaimCommon, {k: v for k, v in table.items() if k in common_keys},
                        where, f"claims.{cname}")
         if common.expect == "open" and not common.reason:
@@ -235,9 +248,31 @@ def parse_config(
         raise RidgeTheoryError(
             f"{where} names no claims: add at least one [claims.<name>] table "
             f"(claims of {kind!r}: {', '.join(specs)}).")
+    _check_layout(parsed, path, where)
     return ExperimentConfig(name=name, path=path, kind=kind, description=exp.description,
                             seed=exp.seed, params=parsed, claims=claims, quick=quick,
                             raw=dict(raw))
+
+
+def _check_layout(params: Any, path: Path | None, where: str) -> None:
+    """A config's training set is read when the config is, so that a missing or malformed
+    file is a configuration error before anything runs, not an experiment that errors."""
+    layout = getattr(params, "layout", None)
+    if layout is None:
+        return
+    from ..experiments.layouts import resolve
+
+    data = resolve(layout, path.parent if path else None, f"in {where}")
+    ridge_dim = getattr(params, "ridge_dim", None)
+    if ridge_dim is None:
+        return
+    if data.shape[1] < 2:
+        raise RidgeTheoryError(
+            f"`params.layout` in {where} must have points in D >= 2; got shape {data.shape}.")
+    if not 1 <= ridge_dim < data.shape[1]:
+        raise RidgeTheoryError(
+            f"`params.ridge_dim` in {where} must be in [1, D - 1] = [1, {data.shape[1] - 1}]; "
+            f"got {ridge_dim}.")
 
 
 def load_config(
@@ -359,6 +394,37 @@ def run_experiment(
     return out
 
 
+def check_unique_names(configs: Sequence[ExperimentConfig]) -> None:
+    """Experiment names are claim ids' first half: two configs with one name would merge."""
+    seen: dict[str, ExperimentConfig] = {}
+    for cfg in configs:
+        if cfg.name in seen:
+            first, again = seen[cfg.name].path, cfg.path
+            raise RidgeTheoryError(
+                f"`CONFIG` passed to ridgetheory validate names experiment {cfg.name!r} twice"
+                + (f" ({first} and {again})" if first != again else "")
+                + "; give each config its own file name.")
+        seen[cfg.name] = cfg
+
+
+def check_output_file(path: str | os.PathLike, name: str) -> None:
+    """Check, creating nothing, that a file can be written at ``path`` (its directories are
+    made when it is written): not a directory, and the nearest existing parent is a writable
+    directory."""
+    p = Path(path)
+    if p.is_dir():
+        raise RidgeTheoryError(f"`{name}` {str(p)!r} is a directory; give a file path.")
+    parent = p.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RidgeTheoryError(f"`{name}` {str(p)!r} is under {str(parent)!r}, which is not a "
+                               "directory.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OSError(f"`{name}` {str(p)!r} cannot be written: {str(parent)!r} is not "
+                      "writable.")
+
+
 def _ensure_dir(path: Path, name: str) -> None:
     """Create ``path`` as a directory, or say clearly why it cannot be one."""
     if path.exists() and not path.is_dir():
@@ -438,6 +504,7 @@ def run_suite(
     out = Path(out_dir)
     names = list(configs) if configs else list_configs()
     loaded = [load_config(c, quick) for c in names]  # fail fast on a bad config
+    check_unique_names(loaded)
     preflight_output(out)
     stale = _previous_figures(out)
     t0 = time.perf_counter()

@@ -101,6 +101,23 @@ def _finite(x: float) -> dict[str, Any]:
     return {"type": "undetermined", "reason": f"not finite ({x})"}
 
 
+#: the keys of each typed form (``numbers`` may add ``undetermined``)
+_KEYS = {"number": {"value"}, "numbers": {"values"}, "interval": {"low", "high", "low_open",
+         "high_open"}, "record": {"fields"}, "list": {"items"}, "boolean": {"value"},
+         "text": {"value"}, "undetermined": {"reason"}, "none": set()}
+
+
+def _is_typed(value: Any) -> bool:
+    """Whether ``value`` already is a typed record (read back from a report), not a plain dict
+    that happens to have a ``type`` key."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("type"), str) \
+            or value["type"] not in _KEYS:
+        return False
+    keys = set(value) - {"type"}
+    want = _KEYS[value["type"]]
+    return keys == want or (value["type"] == "numbers" and keys == want | {"undetermined"})
+
+
 def typed(value: Any) -> dict[str, Any]:
     """The typed JSON record of a claim value (see the module docstring).
 
@@ -109,8 +126,7 @@ def typed(value: Any) -> dict[str, Any]:
     TypeError
         For a value with no typed form (a claim check returned something unexpected).
     """
-    if isinstance(value, Mapping) and value.get("type") in TYPES \
-            and (len(value) > 1 or value["type"] == "none"):
+    if _is_typed(value):
         return dict(value)  # already typed (a report read back)
     if value is None:
         return {"type": "none"}
@@ -128,14 +144,19 @@ def typed(value: Any) -> dict[str, Any]:
         return {"type": "undetermined", "reason": value.reason}
     if isinstance(value, str):
         return {"type": "text", "value": value}
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return typed(value.item())
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"no typed form for a claim value of type {type(value).__name__}")
     if isinstance(value, Mapping):
         return {"type": "record", "fields": {str(k): typed(v) for k, v in value.items()}}
     if isinstance(value, np.ndarray) or isinstance(value, Sequence):
         arr = value if isinstance(value, np.ndarray) else None
         items = list(value)
-        flat = (arr.ndim == 1 and arr.dtype.kind in "fiu") if arr is not None else bool(
-            items) and all(isinstance(x, Real | np.number) and not isinstance(x, bool | np.bool_)
-                           for x in items)
+        # an empty sequence is an empty list of numbers
+        flat = (arr.ndim == 1 and arr.dtype.kind in "fiu") if arr is not None else all(
+            isinstance(x, Real | np.number) and not isinstance(x, bool | np.bool_)
+            for x in items)
         if flat:
             vals = [float(x) for x in items]
             out: dict[str, Any] = {"type": "numbers",
