@@ -96,7 +96,11 @@ def distance(ctx, runs, grid, path) -> None:
         ax.loglog(al.times, al.mean_distance, "-", color=c, lw=1.2, label=f"predicted, {_label(r)}")
         ax.fill_between(al.times, al.quantiles[0], al.quantiles[-1], color=c, alpha=0.12)
         fp = np.where(np.isfinite(al.fixed_point_distance), al.fixed_point_distance, np.nan)
-        if np.nanmax(fp, initial=0) > 0:
+        # a fixed point at rounding level (no normal error at those times) is zero: drawn at
+        # 1e-16 it would squash the axis
+        scale = np.nanmax(np.asarray(m["mean_distance"], dtype=float), initial=0.0)
+        fp[fp <= 1e-9 * scale] = np.nan
+        if np.any(np.isfinite(fp)):
             ax.loglog(al.times, fp, ":", color=c, lw=1)
     ax.set_xlabel("t")
     ax.set_ylabel("distance to the ridge")
