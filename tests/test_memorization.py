@@ -83,7 +83,7 @@ def test_run_matches_an_independent_fit_and_simulation(tmp_path):
                     quadrature="exact")
     grid = rt.grids.exponential(10.0, 1e-3, 60)
     for tau, got in zip([0.01, 1.0, 1e4], out["data"]["fraction"], strict=True):
-        traj = rt.simulate(fit.at(tau), proc, n=150, grid=grid, seed=3 + 11)
+        traj = rt.simulate(fit.at(tau), proc, n=150, grid=grid, seed=3 + 11, method="em")
         ref = memorization_fraction(traj.final, proc.alpha(1e-3) * np.array(pts), seed=3)
         assert got == ref["fraction"]
     tm = out["data"]["tau_mem"]
