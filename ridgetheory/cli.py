@@ -6,7 +6,8 @@ Commands
     Package version, numba status and thread count, whether a CUDA GPU is usable via cupy.
 ``ridgetheory validate [CONFIG ...] [--quick] [--out DIR] [--strict] [--junit FILE] [--json]``
     Run the validation suite (all experiments by default) and write ``report.json``,
-    ``report.md`` and figures; the last line on stderr is always the one-line summary.
+    ``report.md`` and figures; when the run completes (exit 0 or 1) the last line on stderr
+    is the one-line summary.
 ``ridgetheory compare OLD.json NEW.json [--rtol R] [--md FILE] [--json FILE]``
     Claim by claim: status changes and measured values that moved; exit 1 on a regression.
 ``ridgetheory warmup``
@@ -215,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hide progress bars and per-experiment lines (the summary stays)")
     p.add_argument("--strict", action="store_true", help="open findings fail the run too")
     p.add_argument("--junit", metavar="FILE", default=None,
-                   help="also write JUnit XML (a test case per claim; open findings skipped)")
+                   help="also write JUnit XML (a test case per claim; open findings skipped, "
+                        "failures with --strict)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as JSON on stdout")
     p.set_defaults(func=_validate)

@@ -74,3 +74,13 @@ def test_gallery_shows_every_figure():
     assert figures, "no figures found under docs/img and docs/sweeps"
     assert figures - shown == set(), f"figures missing from gallery.md: {sorted(figures - shown)}"
     assert shown - figures == set(), f"gallery.md shows missing files: {sorted(shown - figures)}"
+
+
+def test_readme_says_what_a_run_costs():
+    """Issue 16: the main job, the quick run and the test suite, each with a measured time."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## What a run costs", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    for command in ("ridgetheory validate`", "ridgetheory validate --quick", "python -m pytest"):
+        (row,) = [r for r in rows if command in r]
+        assert re.search(r"\d+ (s|min)\b", row.split("|")[-2]), row
