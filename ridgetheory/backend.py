@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +146,8 @@ def numba_threads_for(items: int, min_per_thread: int = 2048) -> Iterator[None]:
 
 
 _POOL: Any = None
+_POOL_SIZE = 0
+_POOL_PID = -1
 
 
 def run_blocks(kernel: Any, nblk: int, *args: Any) -> None:
@@ -162,12 +165,14 @@ def run_blocks(kernel: Any, nblk: int, *args: Any) -> None:
     if nt == 1:
         kernel(0, 1, *args)
         return
-    global _POOL
-    if _POOL is None or _POOL._max_workers < nt - 1:
+    global _POOL, _POOL_SIZE, _POOL_PID
+    # a forked child inherits the pool object but not its threads: it makes its own
+    if _POOL is None or _POOL_SIZE < nt - 1 or _POOL_PID != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(max(nt - 1, numba.config.NUMBA_NUM_THREADS - 1),
-                                   thread_name_prefix="ridgetheory")
+        _POOL_SIZE = max(nt - 1, numba.config.NUMBA_NUM_THREADS - 1)
+        _POOL = ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="ridgetheory")
+        _POOL_PID = os.getpid()
     futures = [_POOL.submit(kernel, k, nt, *args) for k in range(1, nt)]
     kernel(0, nt, *args)
     for f in futures:

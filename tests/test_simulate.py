@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -321,3 +323,23 @@ def test_numba_matches_numpy_for_the_package_random_feature_score(activation, pa
     out = simulate(score, backend="numba", **kw)
     assert out.meta["score_kind"] == "rf"
     assert _agree(ref.final, out.final)
+
+
+def _two_mode_final():
+    p = rt.SmoothedEmpirical(np.array([[-3.0, 0.0], [3.0, 0.0]]))
+    return rt.simulate(p, n=4096, grid=rt.grids.exponential(2.0, 0.05, 20), seed=5,
+                       backend="numba", method="em", progress=False).final
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not backend_status("numba").available,
+                    reason="needs fork and numba")
+def test_numba_kernels_run_in_a_forked_child_after_the_parent_used_them():
+    """The kernels' thread pool (backend.run_blocks) is not inherited across fork: a child of
+    a process that already sampled samples too (multiprocessing's default on Linux), and
+    gets the parent's numbers."""
+    import multiprocessing
+
+    want = _two_mode_final()  # the parent's pool exists from here on
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_two_mode_final).get(timeout=120)
+    np.testing.assert_array_equal(got, want)
