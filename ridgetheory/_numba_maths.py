@@ -62,6 +62,7 @@ __all__ = [
     "anchored_mean_shift",
     "anchored_covariance",
     "empirical_mean_shift",
+    "weighted_mean_shift",
     "bvn_upper",
     "relu_mean",
     "relu_cross",
@@ -328,6 +329,13 @@ def empirical_mean_shift(x, a, h, data, dataT, sqnorm, cut, lg, u, off):
     ``lg`` (n,) and ``u`` (D,) are scratch; ``cut`` as in :func:`offanchor_weights`.
     """
     best, top2, k = empirical_weights(x, a, h, dataT, sqnorm, cut, lg)
+    return weighted_mean_shift(x, a, data, lg, best, top2, k, u, off)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def weighted_mean_shift(x, a, data, lg, best, top2, k, u, off):
+    """The steps of :func:`empirical_mean_shift` after :func:`empirical_weights` (whose
+    ``lg``, ``best``, ``top2``, ``k`` it takes): ``off = m - x``; returns log W."""
     tot = offanchor_sum(lg, data, k, u)
     W, logW = anchored_mass(tot, best, top2)
     anchored_mean_shift(x, a, data, k, u, tot, W, off)

@@ -86,6 +86,52 @@ def summary(name: str, note: str = ".reproduce() rebuilds it", **fields: Any) ->
     return f"<{name} {inner}; {note}>"
 
 
+class Reproducible:
+    """Mixin: a repr that evaluates back to the object when it is small, and ``reproduce()``.
+
+    A class implements ``_expr()`` (its constructor call, built with :func:`call`) and, when
+    its repr may be large, ``_repr_size()`` (how many numbers ``_expr`` writes) and
+    ``_summary_fields()`` (what the summary of a large one shows). ``_expr`` is the
+    capability :class:`ridgetheory.InjectedError` relies on to write its density.
+    """
+
+    #: the variable name :meth:`reproduce` assigns by default
+    _reproduce_as = "model"
+
+    def _expr(self) -> str:
+        raise NotImplementedError
+
+    def _repr_size(self) -> int:
+        return 0
+
+    def _summary_fields(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        """The constructor call when it writes at most :data:`FULL_REPR_SIZE` numbers (it
+        evaluates back to an equal object with :func:`namespace`), else a summary;
+        :meth:`reproduce` rebuilds any size."""
+        if self._repr_size() <= FULL_REPR_SIZE:
+            return self._expr()
+        return summary(type(self).__name__, **self._summary_fields())
+
+    def reproduce(self, name: str | None = None) -> str:
+        """Python code that rebuilds this object exactly: imports, then ``name = ...``
+        (``name`` defaults to ``"density"`` for densities, ``"model"`` for models).
+
+        Examples
+        --------
+        >>> import numpy as np, ridgetheory as rt
+        >>> print(rt.SmoothedEmpirical(np.array([[0.0, 1.5]])).reproduce())
+        import numpy as np
+        from ridgetheory import OU, SmoothedEmpirical
+        <BLANKLINE>
+        density = SmoothedEmpirical(np.array([[0.0, 1.5]]), process=OU())
+        <BLANKLINE>
+        """
+        return snippet([(name or self._reproduce_as, self._expr())])
+
+
 def namespace() -> dict[str, Any]:
     """The names a full repr uses: ``np``, ridgetheory's public classes, ``radial``,
     ``rotational`` (``eval(repr(obj), namespace())`` rebuilds ``obj``)."""

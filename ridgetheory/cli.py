@@ -86,16 +86,20 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from ._checks import RidgeTheoryError
     from .validate.report import summary_line, write_junit
-    from .validate.runner import check_output_file, check_unique_names, load_config, run_suite
+    from .validate.runner import (
+        check_not_a_file,
+        check_output_file,
+        check_unique_names,
+        load_config,
+        run_suite,
+    )
 
     out = Path(args.out)
     names = args.configs or None
     # every usage error before anything is created: configs, --out, --junit
     check_unique_names([load_config(c, args.quick) for c in names or ()])
-    if out.exists() and not out.is_dir():
-        raise RidgeTheoryError(f"`--out` {str(out)!r} exists and is not a directory.")
+    check_not_a_file(out, "--out")
     if args.junit:
         check_output_file(args.junit, "--junit")
     report = run_suite(

@@ -40,7 +40,7 @@ def _chunks(m: int, per_row_bytes: int, budget: int):
         yield slice(start, min(m, start + step))
 
 
-class SmoothedEmpirical(AbstractDensity):
+class SmoothedEmpirical(_repr.Reproducible, AbstractDensity):
     """The smoothed empirical density ``p_t(x) = (1/n) sum_i N(x; a_t x_i, h_t I)``.
 
     Fast paths (``fused_kernel = "empirical"``) read the public ``data`` (n, D).
@@ -75,6 +75,8 @@ class SmoothedEmpirical(AbstractDensity):
     array([0.1412, 0.    ])
     """
 
+    _reproduce_as = "density"
+
     fused_kernel = "empirical"
     kernel_maths = ("_logits", "_ah")
 
@@ -107,28 +109,11 @@ class SmoothedEmpirical(AbstractDensity):
             kw["memory_budget"] = self.memory_budget
         return _repr.call(type(self).__name__, self.data, **kw)
 
-    def __repr__(self) -> str:
-        """The constructor call with the data when it holds at most
-        ``ridgetheory._repr.FULL_REPR_SIZE`` numbers (it evaluates back to an equal density),
-        else a summary; :meth:`reproduce` rebuilds any size."""
-        if self.data.size <= _repr.FULL_REPR_SIZE:
-            return self._expr()
-        return _repr.summary(type(self).__name__, n=self.n, D=self.dim, process=self.process)
+    def _repr_size(self) -> int:
+        return int(self.data.size)
 
-    def reproduce(self, name: str = "density") -> str:
-        """Python code that rebuilds this density exactly: imports, then ``name = ...``.
-
-        Examples
-        --------
-        >>> import numpy as np, ridgetheory as rt
-        >>> print(rt.SmoothedEmpirical(np.array([[0.0, 1.5]])).reproduce())
-        import numpy as np
-        from ridgetheory import OU, SmoothedEmpirical
-        <BLANKLINE>
-        density = SmoothedEmpirical(np.array([[0.0, 1.5]]), process=OU())
-        <BLANKLINE>
-        """
-        return _repr.snippet([(name, self._expr())])
+    def _summary_fields(self) -> dict[str, Any]:
+        return {"n": self.n, "D": self.dim, "process": self.process}
 
     # logits up to a per-row constant: -|x - a y|^2/(2h) + |x|^2/(2h)
     def _logits(self, x, a, h):
@@ -193,7 +178,7 @@ class SmoothedEmpirical(AbstractDensity):
         return np.zeros(m, dtype=self.dtype), logW, S
 
 
-class GaussianMixture(AbstractDensity):
+class GaussianMixture(_repr.Reproducible, AbstractDensity):
     """A Gaussian-mixture data distribution smoothed exactly by the forward process.
 
     ``X_0 ~ sum_j w_j N(mu_j, v_j I)`` gives ``p_t = sum_j w_j N(a_t mu_j, (a_t^2 v_j + h_t) I)``.
@@ -226,6 +211,8 @@ class GaussianMixture(AbstractDensity):
     >>> g.score(np.array([1.0, 2.0]), 0.3)  # N(0, I) is stationary under OU
     array([-1., -2.])
     """
+
+    _reproduce_as = "density"
 
     fused_kernel = "gmm"
     kernel_maths = ("_parts", "_within", "_svar")
@@ -300,18 +287,11 @@ class GaussianMixture(AbstractDensity):
             kw["memory_budget"] = self.memory_budget
         return _repr.call(type(self).__name__, self.means, self.variances, **kw)
 
-    def __repr__(self) -> str:
-        """The constructor call with means, variances and weights when they hold at most
-        ``ridgetheory._repr.FULL_REPR_SIZE`` numbers, else a summary; :meth:`reproduce`
-        rebuilds any size."""
-        if self.means.size + 2 * self.n_components <= _repr.FULL_REPR_SIZE:
-            return self._expr()
-        return _repr.summary(type(self).__name__, K=self.n_components, D=self.dim,
-                             process=self.process)
+    def _repr_size(self) -> int:
+        return int(self.means.size + 2 * self.n_components)
 
-    def reproduce(self, name: str = "density") -> str:
-        """Python code that rebuilds this mixture exactly: imports, then ``name = ...``."""
-        return _repr.snippet([(name, self._expr())])
+    def _summary_fields(self) -> dict[str, Any]:
+        return {"K": self.n_components, "D": self.dim, "process": self.process}
 
     def smoothed_variances(self, t: Any) -> np.ndarray:
         """Component variances of ``p_t``, ``a_t^2 v_j + h_t``: shape (L, K) for times (L,)."""

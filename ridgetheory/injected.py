@@ -233,7 +233,7 @@ class InjectedError(AbstractScoreModel):
 
     def _unreproducible(self) -> str | None:
         """Why no code can rebuild this model (a callable it cannot write down), or None."""
-        if not callable(getattr(self.density, "_expr", None)):
+        if not isinstance(self.density, _repr.Reproducible):
             return f"its density {type(self.density).__name__} has no reproducible repr"
         for arg, v in (("normal", self.normal_size), ("tangent", self.tangent_size),
                        ("normal_direction", self.normal_direction),

@@ -119,10 +119,25 @@ def _process_strategy(value: Any, fn: str) -> _Strategy[AbstractProcess]:
         f"strategy such as processes(); got {type(value).__name__}.")
 
 
-def _top(process: AbstractProcess | None, high: float) -> float:
+def _top(process: Any, high: float, fn: str) -> float:
+    """``min(high, 0.9 * process.t_max)`` after checking ``process`` (None or a process)."""
+    if process is not None and not isinstance(process, AbstractProcess):
+        raise RidgeTheoryError(
+            f"`process` passed to {_where(fn)} must be None or a process such as rt.OU(); got "
+            f"{type(process).__name__}.")
     if process is None or not np.isfinite(process.t_max):
         return high
     return min(high, 0.9 * process.t_max)
+
+
+def _choices(given: Any, name: str, fn: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``given`` as a non-empty tuple of names from ``allowed``."""
+    if (not isinstance(given, (tuple, list)) or not given
+            or not all(isinstance(a, str) and a in allowed for a in given)):
+        raise RidgeTheoryError(
+            f"`{name}` passed to {_where(fn)} must be a non-empty tuple of "
+            f"{', '.join(repr(a) for a in allowed)}; got {given!r}.")
+    return tuple(given)
 
 
 # -- numbers and arrays ---------------------------------------------------------------------
@@ -277,11 +292,7 @@ def _times(process: Any, low: Any, high: Any, fn: str) -> _Strategy[float]:
     """:func:`times` with its arguments checked in the name of ``fn``."""
     lo = _positive(low, "low", fn)
     hi = check_scalar(high, "high", _where(fn), low=lo)
-    if process is not None and not isinstance(process, AbstractProcess):
-        raise RidgeTheoryError(
-            f"`process` passed to {_where(fn)} must be None or a process such as rt.OU(); got "
-            f"{type(process).__name__}.")
-    top = _top(process, hi)
+    top = _top(process, hi, fn)
     if top < lo:
         raise RidgeTheoryError(
             f"`low` passed to {_where(fn)} must be <= 0.9 * t_max = {top} of {process!r}; got "
@@ -485,13 +496,9 @@ def random_feature_models(
         check_int(dim, "dim", _where(fn), low=1, high=3)
     data = _datasets(min_points, max_points, min_dim, max_dim, dim, 5.0, True, SEPARATION, fn,
                      "max_points")
-    for name, given, allowed in (("activations", activations, ACTIVATIONS),
-                                 ("parametrizations", parametrizations, RF_PARAMETRIZATIONS)):
-        if (not isinstance(given, (tuple, list)) or not given
-                or not all(isinstance(a, str) and a in allowed for a in given)):
-            raise RidgeTheoryError(
-                f"`{name}` passed to {_where(fn)} must be a non-empty tuple of "
-                f"{', '.join(repr(a) for a in allowed)}; got {given!r}.")
+    activations = _choices(activations, "activations", fn, tuple(ACTIVATIONS))
+    parametrizations = _choices(parametrizations, "parametrizations", fn,
+                                tuple(RF_PARAMETRIZATIONS))
 
     @st.composite
     def draw_model(draw):
@@ -501,8 +508,8 @@ def random_feature_models(
                 f"`dim` passed to {_where(fn)} must draw D <= 3; got D = {X.shape[1]}.")
         model = RandomFeatureModel(
             draw(st.integers(lo_p, hi_p)), K=Kf, T=5.0,
-            activation=draw(st.sampled_from(tuple(activations))),
-            parametrization=draw(st.sampled_from(tuple(parametrizations))),
+            activation=draw(st.sampled_from(activations)),
+            parametrization=draw(st.sampled_from(parametrizations)),
             dim=X.shape[1], seed=draw(st.integers(0, 2**32 - 1)))
         fit = model.fit(X, draw(procs), time_nodes=11, t0=0.01, gh_order=8)
         tau = draw(st.one_of(st.just(math.inf), st.floats(0.0, 1000.0)))
@@ -537,11 +544,7 @@ def injected_errors(
     dens = _density_strategy(density, fn)
     dd = None if d is None else check_int(d, "d", _where(fn), low=0)
     size = _positive(max_size, "max_size", fn)
-    if (not isinstance(units, (tuple, list)) or not units
-            or not all(u in ("score", "denoiser") for u in units)):
-        raise RidgeTheoryError(
-            f"`units` passed to {_where(fn)} must be a non-empty tuple of 'score', "
-            f"'denoiser'; got {units!r}.")
+    units = _choices(units, "units", fn, ("score", "denoiser"))
 
     @st.composite
     def draw_error(draw):
@@ -550,7 +553,7 @@ def injected_errors(
         k = dd if dd is not None else draw(st.integers(0, p.dim - 1))
         sizes = st.floats(-size, size, allow_nan=False, allow_subnormal=False)
         return InjectedError(p, Ridge(p, k), normal=draw(sizes), tangent=draw(sizes),
-                             units=draw(st.sampled_from(tuple(units))))
+                             units=draw(st.sampled_from(units)))
 
     return draw_error()
 
@@ -735,28 +738,19 @@ def time_grids(
     lo_s, hi_s = _range(min_steps, max_steps, ("min_steps", "max_steps"), fn, 1)
     lo = _positive(low, "low", fn)
     hi = check_scalar(high, "high", _where(fn), low=2 * lo)
-    if process is not None and not isinstance(process, AbstractProcess):
-        raise RidgeTheoryError(
-            f"`process` passed to {_where(fn)} must be None or a process such as rt.OU(); got "
-            f"{type(process).__name__}.")
-    top = _top(process, hi)
+    top = _top(process, hi, fn)
     if top < 2 * lo:
         raise RidgeTheoryError(
             f"`low` passed to {_where(fn)} must be <= half of 0.9 * t_max = {top} of "
             f"{process!r}; got {lo}.")
-    allowed = ("exponential", "linear", "cosine")
-    if (not isinstance(kinds, (tuple, list)) or not kinds
-            or not all(k in allowed for k in kinds)):
-        raise RidgeTheoryError(
-            f"`kinds` passed to {_where(fn)} must be a non-empty tuple of "
-            f"{', '.join(repr(k) for k in allowed)}; got {kinds!r}.")
+    kinds = _choices(kinds, "kinds", fn, ("exponential", "linear", "cosine"))
 
     @st.composite
     def draw_grid(draw):
         t_min = draw(st.floats(lo, top / 2))
         T = draw(st.floats(2 * t_min, top))
         steps = draw(st.integers(lo_s, hi_s))
-        return getattr(_grids, draw(st.sampled_from(tuple(kinds))))(T, t_min, steps)
+        return getattr(_grids, draw(st.sampled_from(kinds)))(T, t_min, steps)
 
     return draw_grid()
 

@@ -52,7 +52,7 @@ def _check_taus(tau: Any, where: str) -> np.ndarray:
     return np.array([_check_tau(v, where) for v in arr], dtype=np.float64)
 
 
-class RandomFeatureScore(AbstractScoreModel):
+class RandomFeatureScore(_repr.Reproducible, AbstractScoreModel):
     """A random-feature model with a fixed read-out: ``f(x, t) = A_eff act(Wx x + c(t))``.
 
     ``c(t) = W_tau phi(t) + b`` is the time bias (:meth:`time_bias`). Fast paths
@@ -110,19 +110,13 @@ class RandomFeatureScore(AbstractScoreModel):
         return _repr.call(type(self).__name__, _repr.Raw(repr(self._model)), self.A_eff,
                           self.process, tau=self.tau)
 
-    def __repr__(self) -> str:
-        """The constructor call with the read-out ``A_eff`` when it holds at most
-        ``ridgetheory._repr.FULL_REPR_SIZE`` numbers (it evaluates back to an equal model),
-        else a summary; :meth:`reproduce` rebuilds any size."""
-        if self.A_eff.size <= _repr.FULL_REPR_SIZE:
-            return self._expr()
-        return _repr.summary(type(self).__name__, p=self.p, D=self.dim,
-                             activation=self.activation, parametrization=self.parametrization,
-                             process=self.process, tau=self.tau)
+    def _repr_size(self) -> int:
+        return int(self.A_eff.size)
 
-    def reproduce(self, name: str = "model") -> str:
-        """Python code that rebuilds this model exactly: imports, then ``name = ...``."""
-        return _repr.snippet([(name, self._expr())])
+    def _summary_fields(self) -> dict[str, Any]:
+        return {"p": self.p, "D": self.dim, "activation": self.activation,
+                "parametrization": self.parametrization, "process": self.process,
+                "tau": self.tau}
 
     def time_bias(self, t: Any) -> np.ndarray:
         """``W_tau phi(t) + b``: shape (p,) for scalar t, (L, p) for t of shape (L,), float64."""

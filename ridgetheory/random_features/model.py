@@ -32,7 +32,7 @@ __all__ = ["RandomFeatureModel", "RF_PARAMETRIZATIONS"]
 RF_PARAMETRIZATIONS = tuple(p for p in PARAMETRIZATIONS if p != "noise")
 
 
-class RandomFeatureModel:
+class RandomFeatureModel(_repr.Reproducible):
     """Random-feature score model: fixed features, trainable linear read-out.
 
     Parameters
@@ -121,17 +121,12 @@ class RandomFeatureModel:
         b = rng.standard_normal(self.p)
         self.b = b if self.bias else np.zeros(self.p)
 
-    def __repr__(self) -> str:
-        """The constructor call; it evaluates back to an equal model (the weights are drawn
-        again from ``seed``, bit for bit)."""
+    def _expr(self) -> str:
+        # the weights are drawn again from ``seed``, bit for bit: the call is the whole model
         return _repr.call(
             type(self).__name__, p=self.p, K=self.K, T=self.T, activation=self.activation,
             bias=self.bias, parametrization=self.parametrization, dim=self.dim, seed=self.seed,
             period=self.period, embedding=self.embedding, embedding_t0=self.embedding_t0)
-
-    def reproduce(self, name: str = "model") -> str:
-        """Python code that rebuilds this model: imports, then ``name = ...``."""
-        return _repr.snippet([(name, repr(self))])
 
     # -- features ---------------------------------------------------------------------
     def _time_bias(self, t: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from .._numba_maths import (
     anchored_mass,
     anchored_mean_shift,
     empirical_weights,
-    offanchor_sum,
+    weighted_mean_shift,
 )
 from ..backend import run_blocks
 
@@ -248,11 +248,8 @@ def _moments(x, a, h, data, dataT, sqnorm, lg, u, off, S, want_S, Z, EZ):
     """
     n, D = data.shape
     best, top2, k = empirical_weights(x, a, h, dataT, sqnorm, -np.inf, lg)
-    if not want_S:  # the steps of empirical_mean_shift, after the weights they share
-        tot = offanchor_sum(lg, data, k, u)
-        W, logW = anchored_mass(tot, best, top2)
-        anchored_mean_shift(x, a, data, k, u, tot, W, off)
-        return logW
+    if not want_S:  # the mean shift alone, from the weights just formed
+        return weighted_mean_shift(x, a, data, lg, best, top2, k, u, off)
     for p in range(D):
         u[p] = 0.0
         for q in range(D):

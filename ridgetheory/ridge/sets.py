@@ -223,6 +223,17 @@ def _project_rounds(ridge, x, t, method, tol, max_iter):
     return proj
 
 
+def _walker_reasons(proj, max_curvature):
+    """Why each projected walker is not a ridge point, in the order of :data:`DROP_REASONS`
+    (``""`` for those that are, so far): the budget ran out, the frame is undetermined, or the
+    normal curvature is not below ``max_curvature``."""
+    why = np.full(proj.points.shape[0], "", dtype=object)
+    why[~proj.converged & ~proj.undetermined] = "unconverged"
+    why[proj.undetermined] = "undetermined"
+    why[(why == "") & ~(proj.curvature < max_curvature)] = "curvature"
+    return why
+
+
 def _check_budget(where, tol, max_iter, method=None):
     tol = check_scalar(tol, "tol", where, low=0.0, low_open=True)
     max_iter = check_int(max_iter, "max_iter", where, low=0)
@@ -257,10 +268,7 @@ def extract(ridge, t, seeds=None, bounds=None, *, n_seeds=400, seed=0, max_curva
     tol, max_iter = _check_budget(where, tol, max_iter, method)
     xs = _seeds(ridge, seeds, bounds, n_seeds, seed, t, where)
     proj = _project_rounds(ridge, xs, t, method, tol, max_iter)
-    reason = np.full(xs.shape[0], "", dtype=object)
-    reason[~proj.converged & ~proj.undetermined] = "unconverged"
-    reason[proj.undetermined] = "undetermined"
-    reason[(reason == "") & ~(proj.curvature < max_curvature)] = "curvature"
+    reason = _walker_reasons(proj, max_curvature)
     if min_rel_gap is not None and np.any(reason == ""):
         cand = np.flatnonzero(reason == "")
         rel = ridge.frames(proj.points[cand], t).rel_gap
@@ -338,7 +346,7 @@ def trace(ridge, t, seeds=None, bounds=None, *, step=None, max_points=2000, n_se
     if len(rs):
         _trace_curves(ridge, t, rs, bounds, step, max_points, min_density, max_curvature, tol,
                       max_iter, curves)
-    ends = sum(c.stops.count("unconverged") for c in curves)
+    ends = curves.n_unconverged - rs.n_unconverged
     if rs.n_unconverged or ends:
         warnings.warn(
             f"{where}: {rs.n_unconverged} of {rs.n_seeds} seed walkers and {ends} curve ends "
@@ -383,10 +391,8 @@ def _trace_curves(ridge, t, rs, bounds, step, max_points, min_density, max_curva
 
     def stop_reason(pr, fr):
         """Why each corrected point ends its walk ("" where it does not)."""
-        why = np.full(pr.points.shape[0], "", dtype=object)
-        why[~pr.converged & ~pr.undetermined] = "unconverged"
-        why[pr.undetermined | fr.undetermined] = "undetermined"
-        why[(why == "") & ~(pr.curvature < max_curvature)] = "curvature"
+        why = _walker_reasons(pr, max_curvature)
+        why[fr.undetermined] = "undetermined"  # the frame at the corrected point
         why[(why == "") & ~np.all((pr.points >= lo) & (pr.points <= hi), axis=1)] = "bounds"
         if np.isfinite(lp_floor) and np.any(why == ""):
             live = np.flatnonzero(why == "")

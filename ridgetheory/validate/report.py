@@ -23,6 +23,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from .._files import atomic_write_text
+from .claims import STATUSES
 from .values import summarize
 
 __all__ = [
@@ -112,8 +113,7 @@ def build_report(experiments: list[dict[str, Any]], *, quick: bool, seed: int, w
                  command: Mapping[str, Any], strict: bool = False) -> dict[str, Any]:
     """The report's dict from the experiments' records (see :func:`schema`)."""
     claims = [c for e in experiments for c in e["claims"]]
-    counts = {s: sum(c["status"] == s for c in claims)
-              for s in ("pass", "fail", "open", "skipped", "error")}
+    counts = {s: sum(c["status"] == s for c in claims) for s in STATUSES}
     failed = counts["fail"] + counts["error"] + (counts["open"] if strict else 0)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -291,7 +291,6 @@ def _check_claims(claims: Any, where: str) -> None:
     """What ``compare`` relies on: a list of claims with a unique ``id``, a known ``status``
     and typed ``measured`` values (the full check is the JSON Schema)."""
     from .._checks import RidgeTheoryError
-    from .claims import STATUSES
 
     if not isinstance(claims, list):
         raise RidgeTheoryError(f"{where} is damaged: `claims` must be a list.")

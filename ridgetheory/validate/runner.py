@@ -420,10 +420,15 @@ def check_output_file(path: str | os.PathLike, name: str) -> None:
                       "writable.")
 
 
-def _ensure_dir(path: Path, name: str) -> None:
-    """Create ``path`` as a directory, or say clearly why it cannot be one."""
+def check_not_a_file(path: Path, name: str) -> None:
+    """A usage error when ``path`` exists and is not a directory (creates nothing)."""
     if path.exists() and not path.is_dir():
         raise RidgeTheoryError(f"`{name}` {str(path)!r} exists and is not a directory.")
+
+
+def _ensure_dir(path: Path, name: str) -> None:
+    """Create ``path`` as a directory, or say clearly why it cannot be one."""
+    check_not_a_file(path, name)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

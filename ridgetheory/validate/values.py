@@ -47,9 +47,6 @@ __all__ = [
     "untyped",
 ]
 
-TYPES = ("number", "numbers", "interval", "record", "list", "boolean", "text", "undetermined",
-         "none")
-
 
 @dataclass(frozen=True)
 class Interval:
