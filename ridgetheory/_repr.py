@@ -115,6 +115,11 @@ class Reproducible:
             return self._expr()
         return summary(type(self).__name__, **self._summary_fields())
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        # hypothesis (and IPython) print through this hook first: without it, an object made
+        # by ``st.builds`` prints as the builds call with numpy's inexact array reprs
+        p.text(repr(self))
+
     def reproduce(self, name: str | None = None) -> str:
         """Python code that rebuilds this object exactly: imports, then ``name = ...``
         (``name`` defaults to ``"density"`` for densities, ``"model"`` for models).

@@ -278,6 +278,8 @@ class InjectedError(AbstractScoreModel):
         return _repr.summary("InjectedError", note, density=_repr.Raw(repr(self.density)),
                              d=self.ridge.d, **self._kwargs())
 
+    _repr_pretty_ = _repr.Reproducible._repr_pretty_  # hypothesis prints the repr above
+
     def reproduce(self, name: str = "model") -> str:
         """Python code that rebuilds this model: imports, ``density = ...``, then ``name = ...``.
 

@@ -351,3 +351,21 @@ def test_the_fixture_is_a_pytest_plugin(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 passed" in out.stdout
+
+
+def test_a_falsifying_density_prints_as_code_that_rebuilds_it():
+    """What hypothesis prints for a failing example is the evaluable repr, not the
+    ``st.builds`` call with numpy's rounded array reprs (``array([[1.]])``)."""
+
+    @settings(max_examples=50, database=None)
+    @given(T.densities(dim=1, max_points=1))
+    def score_vanishes_at_origin(p):
+        assert abs(p.score([0.0], 1.0)[0]) < 1e-9
+
+    with pytest.raises(AssertionError) as info:
+        score_vanishes_at_origin()
+    lines = "\n".join(info.value.__notes__).splitlines()
+    text = next(s.strip()[2:-1] for s in lines if s.strip().startswith("p="))
+    assert text.startswith("SmoothedEmpirical(np.array(")
+    p = eval(text, T.namespace())  # noqa: S307 - the printed example
+    assert abs(p.score([0.0], 1.0)[0]) >= 1e-9  # the failure, replayed
