@@ -51,14 +51,14 @@ def _start_states(plan: RunPlan, c0: int, c1: int) -> np.ndarray:
     if plan.y0 is None:
         # in slices: the counter-based draw forms ~16 temporaries of its size, which would
         # otherwise dominate the run's memory (O(M D) with a constant of 17)
-        out = np.empty((c1 - c0, plan.dim))
+        out = np.empty((c1 - c0, plan.dim), dtype=plan.dtype)
         step = max(1, _INIT_SLICE // plan.dim)
         for a in range(c0, c1, step):
             b = min(c1, a + step)
             out[a - c0:b - c0] = normals_from_keys(
                 traj_keys(plan.seed, np.arange(a, b, dtype=np.int64)), INIT_STEP, plan.dim)
         return out
-    return plan.y0[c0:c1].copy()
+    return plan.y0[c0:c1].astype(plan.dtype)
 
 
 def _trajectories(plan: RunPlan, states: np.ndarray, final: np.ndarray,
@@ -72,6 +72,9 @@ def _trajectories(plan: RunPlan, states: np.ndarray, final: np.ndarray,
         "seed": plan.seed,
         "wall_time": wall_time,
         "score_kind": plan.score_kind,
+        "score_path": plan.score_path,
+        "score_path_why": plan.score_path_why,
+        "dtype": str(plan.dtype),
         "chunk": plan.chunk,
         "steps": plan.steps,
         "n": plan.n,
@@ -100,6 +103,7 @@ def simulate(
     chunk: int | None = None,
     progress: bool = True,
     noise: Any = None,
+    dtype: Any = None,
 ) -> Trajectories:
     """Run the reverse SDE or the probability-flow ODE from ``grid[0] = T`` down to ``t_min``.
 
@@ -142,11 +146,21 @@ def simulate(
     noise : array of shape (L, n, D), default=None
         Standard normals to use instead of the counter-based ones (numpy backend only): lets
         tests drive schemes with given Brownian increments (``dB = sqrt(dt) xi``).
+    dtype : {numpy.float64, numpy.float32}, default=None (the score's dtype)
+        Precision of the states and the score. float32 is opt-in through the score
+        (``rt.SmoothedEmpirical(data, dtype=np.float32)``); it must equal the score's dtype.
+        On numba a float32 empirical score runs the blocked GEMM path, with the logit shift
+        and the sums of weights in float64; its error against float64 is in
+        docs/performance.md. Callables and the other float32 scores run on numpy.
 
     Returns
     -------
     Trajectories
-        ``.grid``, ``.times``, ``.states`` (n_saved, n, D), ``.final`` (n, D), ``.meta``.
+        ``.grid``, ``.times``, ``.states`` (n_saved, n, D), ``.final`` (n, D), ``.meta``
+        (backend, method, seed, timings, ``dtype``, and ``score_path`` with its reason
+        ``score_path_why``: on numba the empirical score runs the fused per-query kernel or
+        the blocked GEMM path, by the rule of
+        :func:`ridgetheory.simulate.kernels_blocked.choose_path`).
 
     Raises
     ------
@@ -176,11 +190,11 @@ def simulate(
     """
     t_start = time.perf_counter()
     plan = plan_run(score, process, n, y0, grid=grid, method=method, backend=backend, seed=seed,
-                    save_at=save_at, chunk=chunk, noise=noise)
+                    save_at=save_at, chunk=chunk, noise=noise, dtype=dtype)
     runner = make_runner(plan)
     M, D = plan.n, plan.dim
-    states = np.empty((plan.save_index.shape[0], M, D))
-    final = np.empty((M, D))
+    states = np.empty((plan.save_index.shape[0], M, D), dtype=plan.dtype)
+    final = np.empty((M, D), dtype=plan.dtype)
     save_pos = {int(l): i for i, l in enumerate(plan.save_index)}
     bar = _progress_bar(plan.steps * M, progress, f"simulate[{plan.backend}/{method}]")
     cuts = _segment_ends(plan, not bar.disable)

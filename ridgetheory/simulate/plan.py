@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import RidgeTheoryError, check_array, check_int, check_seed
+from .._checks import RidgeTheoryError, check_array, check_dtype, check_int, check_seed
 from ..backend import BackendUnavailable, resolve_backend
 from ..grids import check_grid
 from ..processes import AbstractProcess, check_process
@@ -41,6 +41,9 @@ class RunPlan:
     chunk: int
     save_index: np.ndarray  # grid indices to record, increasing
     noise: np.ndarray | None  # (L, n, D) given standard normals (numpy backend only)
+    dtype: np.dtype  # of the states and the score's arithmetic
+    score_path: str  # "fused" | "gemm" (numba, empirical) | "kernel" | "reference"
+    score_path_why: str
 
     @property
     def steps(self) -> int:
@@ -106,24 +109,55 @@ def _start_shape(y0: Any, n: Any, dim: int | None) -> tuple[np.ndarray | None, i
     return None, M, int(dim)
 
 
-def _choose_backend(backend: str, kind: str, score: Any, noise: Any) -> str:
+def _choose_backend(backend: str, kind: str, score: Any, noise: Any, dtype: np.dtype) -> str:
     fused = kind != "generic" and noise is None
-    supported = tuple(RUNNERS) if fused else ("numpy",)
+    if not fused:
+        supported: tuple[str, ...] = ("numpy",)
+    elif dtype == np.float32:  # the blocked GEMM path of the empirical score
+        supported = ("numpy", "numba")
+    else:
+        supported = tuple(RUNNERS)
     if backend in RUNNERS and backend not in supported:
         why = ("`noise` is given" if noise is not None else
-               f"the score ({type(score).__name__}, dtype "
-               f"{getattr(score, 'dtype', 'unknown')}) has no fused float64 kernel")
+               f"the score ({type(score).__name__}, dtype {dtype}) has no "
+               f"{backend} kernel")
         raise BackendUnavailable(
             f"`backend` passed to {WHERE} asked for {backend!r}, but {why}; this run needs "
-            "backend='numpy' (or 'auto')."
+            f"backend in {supported} (or 'auto')."
         )
     return resolve_backend(backend, WHERE, supported=supported)
 
 
+def _check_run_dtype(dtype: Any, score: Any) -> np.dtype:
+    own = getattr(score, "dtype", None)
+    own = np.dtype(np.float64) if own is None else np.dtype(own)
+    if dtype is None:
+        return own
+    dt = check_dtype(dtype, WHERE)
+    if dt != own:
+        raise RidgeTheoryError(
+            f"`dtype` passed to {WHERE} must be the score's dtype {own} (make the score in "
+            f"{dt}, e.g. rt.SmoothedEmpirical(data, dtype=np.{dt})); got {dt}."
+        )
+    return dt
+
+
+def _score_path(backend: str, kind: str, score: Any, dtype: np.dtype) -> tuple[str, str]:
+    if backend == "numpy":
+        return "reference", "the numpy backend runs the score's own statement"
+    if backend == "numba" and kind == "empirical":
+        from .kernels_blocked import choose_path
+
+        return choose_path(score.data.shape[0], score.data.shape[1], dtype)
+    return "kernel", f"the {backend} kernel of the {kind} score"
+
+
 def plan_run(score: Any, process: Any, n: Any, y0: Any, *, grid: Any, method: str,
-             backend: str, seed: Any, save_at: Any, chunk: Any, noise: Any) -> RunPlan:
+             backend: str, seed: Any, save_at: Any, chunk: Any, noise: Any,
+             dtype: Any = None) -> RunPlan:
     """Check the arguments of :func:`ridgetheory.simulate` (see there) and plan the run."""
     kind, reference, proc_score, dim = classify(score, WHERE)
+    dtype = _check_run_dtype(dtype, score)
     process = _check_run_process(process, proc_score)
     grid = check_grid(grid, WHERE)
     if grid[0] > process.t_max:
@@ -144,7 +178,7 @@ def plan_run(score: Any, process: Any, n: Any, y0: Any, *, grid: Any, method: st
     else:
         seed = check_seed(seed, WHERE)
 
-    chosen = _choose_backend(backend, kind, score, noise)
+    chosen = _choose_backend(backend, kind, score, noise, dtype)
     if noise is not None:
         if not scheme.stochastic:
             raise RidgeTheoryError(
@@ -157,7 +191,9 @@ def plan_run(score: Any, process: Any, n: Any, y0: Any, *, grid: Any, method: st
             )
     save_idx = _save_indices(save_at, grid)
     chunk = M if chunk is None else check_int(chunk, "chunk", WHERE, low=1)
+    path, why = _score_path(chosen, kind, score, dtype)
     return RunPlan(score=score, score_kind=kind, reference=reference, process=process,
                    grid=grid, scheme=scheme, method=method, backend=chosen,
                    backend_requested=backend, seed=seed, y0=y0, n=M, dim=D, chunk=chunk,
-                   save_index=save_idx, noise=noise)
+                   save_index=save_idx, noise=noise, dtype=dtype,
+                   score_path=path, score_path_why=why)

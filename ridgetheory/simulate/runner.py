@@ -46,7 +46,7 @@ class Runner(ABC):
     def start(self, c0: int, Y: np.ndarray) -> None:
         """Take trajectories ``c0 .. c0 + m - 1`` of the run with start states ``Y`` (m, D).
 
-        ``Y`` is a fresh float64 C-contiguous array the runner may keep and overwrite.
+        ``Y`` is a fresh C-contiguous array of ``plan.dtype`` the runner may keep and overwrite.
         """
 
     @abstractmethod

@@ -1,4 +1,6 @@
-"""The numba runner: the fused CPU kernel of :mod:`.kernels_numba`, parallel over trajectories."""
+"""The numba runner: the fused CPU kernel of :mod:`.kernels_numba`, parallel over trajectories,
+or for the empirical score the blocked GEMM path of :mod:`.kernels_blocked` (the plan's
+``score_path``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from . import kernels_blocked
 from .kernels_numba import run
 from .noise import seed_key
 from .runner import Runner
@@ -36,8 +39,11 @@ class NumbaRunner(Runner):
 
     def __init__(self, plan):
         super().__init__(plan)
-        inputs = kernel_inputs(plan.score, plan.score_kind, plan.grid)
+        inputs = kernel_inputs(plan.score, plan.score_kind, plan.grid, plan.dtype)
         self.kind = int(inputs.kind)
+        self.blocked = None
+        if plan.score_path == "gemm":
+            self.blocked = kernels_blocked.Workspace(plan.score.data, plan.dtype)
         self.inputs = positional_inputs(inputs)
         self.a = np.ascontiguousarray(plan.process.alpha(plan.grid))
         self.h = np.ascontiguousarray(plan.process.h(plan.grid))
@@ -48,6 +54,10 @@ class NumbaRunner(Runner):
 
     def advance(self, l0, l1):
         scheme = self.plan.scheme
+        if self.blocked is not None:
+            kernels_blocked.run(self.Y, self.c0, l0, l1, self.table, self.a, self.h,
+                                self.skey, scheme.stochastic, scheme.stages, self.blocked)
+            return
         run(self.Y, self.c0, l0, l1, self.table, self.a, self.h, self.kind, *self.inputs,
             self.skey, scheme.stochastic, scheme.stages)
 

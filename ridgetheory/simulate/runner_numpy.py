@@ -29,10 +29,10 @@ class NumpyRunner(Runner):
         co = self.coefficients
         for l in range(l0, l1):
             t = np.full(m, grid[l])
-            s1 = _call(reference, Y, t)
+            s1 = _call(reference, Y, t, plan.dtype)
             if scheme.stages == 2:
                 u = co.stage_point(l, Y, s1)
-                s2 = _call(reference, u, np.full(m, grid[l + 1]))
+                s2 = _call(reference, u, np.full(m, grid[l + 1]), plan.dtype)
                 Y[...] = co.step(l, Y, s1, u=u, s2=s2)
             elif scheme.stochastic:
                 xi = normals_from_keys(self.keys, l, D) if self.noise is None else self.noise[l]
@@ -44,8 +44,8 @@ class NumpyRunner(Runner):
         return self.Y
 
 
-def _call(reference, x, t):
-    out = np.asarray(reference(x, t), dtype=np.float64)
+def _call(reference, x, t, dtype):
+    out = np.asarray(reference(x, t), dtype=dtype)
     if out.shape != x.shape:
         raise RidgeTheoryError(
             f"`score` passed to simulate returned shape {out.shape} for x of shape {x.shape}; "

@@ -89,7 +89,8 @@ def _c(x: Any) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EmpiricalInputs:
-    """The exact score of :class:`SmoothedEmpirical` (float64, C-contiguous).
+    """The exact score of :class:`SmoothedEmpirical` (C-contiguous; float64, or ``data`` and
+    ``dataT`` in float32 for the blocked float32 path).
 
     ``data`` (n, D), ``dataT`` its transpose (D, n), ``sqnorm`` = ``|x_i|^2`` (n,), ``cut``
     the log-weight relative to the anchor below which a term is skipped.
@@ -162,14 +163,16 @@ _PARAMETRIZATIONS = {m.name.lower(): m for m in Parametrization}
 def classify(score: Any, where: str) -> tuple[str, Callable, Any, int | None]:
     """Return ``(kind, reference, process_or_None, dim_or_None)`` for a score object.
 
-    ``kind`` is the object's ``fused_kernel`` (float64 objects) or ``"generic"``;
+    ``kind`` is the object's ``fused_kernel`` (float64 objects; float32 ones for
+    ``"empirical"``, which the blocked GEMM path of the numba backend runs) or ``"generic"``;
     ``reference(x (M, D), t (M,)) -> (M, D)`` is the numpy statement of the score (the
     object's own ``_score``, or the callable itself).
     """
     if isinstance(score, AbstractScoreModel):
         kind = type(score).fused_kernel
-        if kind not in FUSED_KINDS or np.dtype(score.dtype) != np.float64:
-            kind = "generic"  # the fused kernels are float64; float32 runs its own numpy path
+        if kind not in FUSED_KINDS or (np.dtype(score.dtype) != np.float64
+                                       and kind != "empirical"):
+            kind = "generic"  # these fused kernels are float64; float32 runs on numpy
         if kind == "rf" and (score.activation not in _ACTIVATIONS
                              or score.parametrization not in _PARAMETRIZATIONS):
             raise RidgeTheoryError(
@@ -186,12 +189,14 @@ def classify(score: Any, where: str) -> tuple[str, Callable, Any, int | None]:
     )
 
 
-def kernel_inputs(score: Any, kind: str, grid: np.ndarray) -> KernelInputs:
-    """The named inputs of the fused kernel ``kind`` (from :func:`classify`) on ``grid``."""
+def kernel_inputs(score: Any, kind: str, grid: np.ndarray,
+                  dtype: Any = np.float64) -> KernelInputs:
+    """The named inputs of the fused kernel ``kind`` (from :func:`classify`) on ``grid``
+    (``dtype`` float32: the empirical data in float32, their squared norms in float64)."""
     if kind == "empirical":
-        data = _c(score.data)
-        return EmpiricalInputs(data=data, dataT=_c(data.T),
-                               sqnorm=_c(np.einsum("nd,nd->n", data, data)),
+        data = np.ascontiguousarray(np.asarray(score.data, dtype=dtype))
+        return EmpiricalInputs(data=data, dataT=np.ascontiguousarray(data.T),
+                               sqnorm=_c(np.einsum("nd,nd->n", _c(data), _c(data))),
                                cut=negligible_log_weight(data.shape[0]))
     if kind == "gmm":
         svar = score.smoothed_variances(grid)  # a^2 v + h per grid time, the density's own
