@@ -4,12 +4,13 @@ The score of ``p_t = (1/n) sum_i N(a x_i, h I)`` is softmax attention over the t
 (theory.md section 2): queries ``y``, keys ``a x_i``, values ``x_i``. Per block of ``Q``
 queries this module forms
 
-1. ``G = Y_blk @ X^T`` by one GEMM; the logits ``l_i = (a/h) G_i - (a^2 / 2h) |x_i|^2`` drop
-   ``|y|^2 / 2h``, which is the same for every ``i`` and cancels in the softmax (so nothing is
-   formed as a difference of large squared norms);
-2. per row, the shift ``l* = max_i l_i``, the weights ``e_i = exp(l_i - l*)`` (the
-   vectorisable :func:`~ridgetheory._numba_maths.exp_nonpos`) and their sum in float64, all
-   in place in ``G``;
+1. the logits ``l_i = (a/h) <y, x_i> - (a^2 / 2h) |x_i|^2`` whole, by one GEMM of the
+   augmented queries ``[(a/h) y, -a^2/(2h)]`` and data ``[X^T; |x|^2]``; they drop
+   ``|y|^2 / 2h``, which is the same for every ``i`` and cancels in the softmax (so nothing
+   is formed as a difference of large squared norms);
+2. per row, the shift ``l* = max_i l_i`` (numpy), the weights ``e_i = exp(l_i - l*)`` (the
+   vectorisable :func:`~ridgetheory._numba_maths.exp_nonpos`, numba threads) and their sum
+   in float64, in place;
 3. ``U = E @ X`` by a second GEMM, and the mean shift ``m - y = a U / sum e - y``.
 
 The fused per-query kernel (:mod:`.kernels_numba`) reads the whole training set once per
@@ -18,9 +19,10 @@ runs the two ``n D``-sized products at BLAS speed. :func:`choose_path` picks bet
 the rule measured in ``benchmarks/bench_blocked.py``. Memory: ``Q n`` numbers of work space
 (``Q`` from :data:`BLOCK_BYTES`) besides the states.
 
-float32 runs the two products in single precision (twice the GEMM rate) and keeps the
-logit shift, the exponentials and the sums of weights in float64; its error against float64
-is measured in ``benchmarks/bench_blocked.py`` and stated in docs/performance.md.
+float32 runs the two products in single precision and keeps the logit shift, the
+exponentials and the sums of weights in float64 (which dominate the time, so it is not
+faster on a CPU); its error against float64 on the validation quantities is measured in
+``benchmarks/bench_float32.py`` and stated in docs/performance.md.
 
 Tested against the numpy reference (``SmoothedEmpirical._score``) and the fused kernel in
 ``tests/test_simulate_blocked.py``.
@@ -45,9 +47,10 @@ __all__ = ["BLOCK_BYTES", "GEMM_MIN_POINTS", "choose_path", "block_rows", "Works
 BLOCK_BYTES = 2**22
 
 #: the measured rule (benchmarks/results/bench_blocked.json; two cores, AVX-512, float64,
-#: D from 2 to 1024): the blocked path is faster from n = 1000 training points (1.02-1.15x at
-#: n = 1000, 1.15-1.7x at n = 2000, up to 2.3x at n = 20000) and slower below (0.6-0.8x at
-#: n = 100), where the fixed cost of a block's calls is not paid back
+#: D from 2 to 1024): the blocked path is faster from n = 1000 training points (1.02-1.93x at
+#: n = 1000, 1.15-2.62x at n = 2000, up to 2.27x at n = 20000) and slower below (0.62-0.96x
+#: at n = 100 to 300, except 1.17x at n = 300 in D = 2), where the fixed cost of a block's
+#: calls is not paid back
 GEMM_MIN_POINTS = 1000
 
 
