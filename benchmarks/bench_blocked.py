@@ -46,7 +46,8 @@ def _case(n, D, M):
     data = rng.standard_normal((n, D)) * 2.0
     p = rt.SmoothedEmpirical(data)
     proc = p.process
-    coef = np.ascontiguousarray(get_scheme("em", "bench").coefficients(proc, GRID).table)
+    co = get_scheme("em", "bench").coefficients(proc, GRID)
+    coef = np.ascontiguousarray(co.table)
     a = np.ascontiguousarray(proc.alpha(GRID))
     h = np.ascontiguousarray(proc.h(GRID))
     y0 = rng.standard_normal((M, D))
@@ -65,11 +66,11 @@ def _case(n, D, M):
 
     runs["fused"] = fused
     for name, dt in (("gemm", np.float64), ("gemm32", np.float32)):
-        work = kernels_blocked.Workspace(data, dt)
+        work = kernels_blocked.Workspace(kernel_inputs(p, "empirical", GRID, dt))
 
         def blocked(work=work, dt=dt):
             Y = y0.astype(dt)
-            kernels_blocked.run(Y, 0, 0, L, coef, a, h, skey, True, 1, work)
+            kernels_blocked.run(Y, 0, 0, L, co, a, h, skey, True, 1, work)
             return Y
 
         runs[name] = blocked

@@ -13,20 +13,26 @@ from hypothesis import strategies as st
 import ridgetheory as rt
 from ridgetheory import BackendUnavailable, RidgeTheoryError, backend_status
 from ridgetheory.simulate import kernels_blocked as kb
+from ridgetheory.simulate.spec import kernel_inputs
 
 needs_numba = pytest.mark.skipif(not backend_status("numba").available,
                                  reason="numba is not importable here")
 EPS = np.finfo(np.float64).eps
+GRID = rt.grids.exponential(1.0, 0.1, 2)  # the empirical inputs do not depend on the grid
 
 
 def _data(n, D, seed=0, scale=2.0):
     return np.random.default_rng(seed).standard_normal((n, D)) * scale
 
 
+def _workspace(data, dtype=np.float64):
+    return kb.Workspace(kernel_inputs(rt.SmoothedEmpirical(data), "empirical", GRID, dtype))
+
+
 def _blocked_score(data, y, t, dtype=np.float64):
     proc = rt.OU()
     a, h = float(proc.alpha(np.array([t]))[0]), float(proc.h(np.array([t]))[0])
-    work = kb.Workspace(data, np.dtype(dtype))
+    work = _workspace(data, dtype)
     out = np.empty(y.shape, dtype=dtype)
     kb.score(np.ascontiguousarray(y, dtype=dtype), a, h, out, work)
     return out, a, h
@@ -56,7 +62,7 @@ def test_blocked_score_matches_the_numpy_reference(n, D, M, t, seed):
 @needs_numba
 def test_blocked_score_spans_blocks_and_one_point():
     data = _data(3000, 33, 4)  # block_rows gives 174 rows: 1000 queries span 6 blocks
-    work = kb.Workspace(data, np.dtype(np.float64))
+    work = _workspace(data)
     assert 32 <= work.Q < 1000
     y = data[:1000] * 0.9 + 0.05
     got, _, _ = _blocked_score(data, y, 0.1)

@@ -36,6 +36,7 @@ import numpy as np
 from .. import _compile
 from .._numba_maths import exp_nonpos
 from ..backend import run_blocks
+from .spec import EmpiricalInputs
 
 _compile.install()  # one stderr line when these kernels really compile
 
@@ -86,18 +87,19 @@ def _weights(first, stride, G, best, tot):  # pragma: no cover - compiled
 
 
 class Workspace:
-    """The blocked path's buffers for ``n`` training points in ``dim`` dimensions: the
-    augmented data ``[X^T; |x|^2]`` (D + 1, n) and ``X`` (n, D) in ``dtype``; per block the
-    augmented queries (Q, D + 1), logits ``G`` (Q, n), weighted sums ``U`` (Q, D) in
-    ``dtype`` and the weight sums (Q,) in float64."""
+    """The blocked path's buffers, from the empirical kernel's inputs (``data``, ``dataT`` in
+    the run's dtype, ``sqnorm`` in float64; :class:`~.spec.EmpiricalInputs`): the augmented
+    data ``[X^T; |x|^2]`` (D + 1, n); per block the augmented queries (Q, D + 1), logits
+    ``G`` (Q, n), weighted sums ``U`` (Q, D) in that dtype and the weight sums (Q,) in
+    float64."""
 
-    def __init__(self, data: np.ndarray, dtype: np.dtype):
-        n, dim = data.shape
-        self.data = np.ascontiguousarray(data, dtype=dtype)
-        x64 = np.asarray(data, dtype=np.float64)
+    def __init__(self, inputs: EmpiricalInputs):
+        self.data = inputs.data
+        n, dim = self.data.shape
+        dtype = self.data.dtype
         self.dataT_aug = np.ascontiguousarray(
-            np.vstack([x64.T, np.einsum("nd,nd->n", x64, x64)[None, :]]), dtype=dtype)
-        self.Q = block_rows(n, np.dtype(dtype).itemsize)
+            np.vstack([inputs.dataT, inputs.sqnorm.astype(dtype)[None, :]]))
+        self.Q = block_rows(n, dtype.itemsize)
         self.Yaug = np.empty((self.Q, dim + 1), dtype=dtype)
         self.G = np.empty((self.Q, n), dtype=dtype)
         self.tot = np.empty(self.Q)
@@ -133,28 +135,24 @@ def score(Y: np.ndarray, a: float, h: float, out: np.ndarray, work: Workspace) -
     out *= 1.0 / h
 
 
-def run(Y, traj0, l0, l1, coef, a, h, skey, stochastic, stages, work):
-    """Advance ``Y`` (M, D) in place over steps ``l0 .. l1 - 1``, as
-    :func:`.kernels_numba.run` does, with the score of :func:`score` (one step for every
-    trajectory at a time; the noise of ``normals(seed, trajectory, step)``)."""
+def run(Y, traj0, l0, l1, co, a, h, skey, stochastic, stages, work):
+    """Advance ``Y`` (M, D) in place over steps ``l0 .. l1 - 1`` with the score of
+    :func:`score`, one step for every trajectory at a time: the scheme's own step
+    (``co``, its :class:`~.schemes.base.Coefficients`), the noise of
+    ``normals(seed, trajectory, step)``."""
     from .kernels_numba import normals_numba
 
-    M = Y.shape[0]
+    M, D = Y.shape
     traj = np.arange(traj0, traj0 + M, dtype=np.int64)
     s1 = np.empty_like(Y)
     s2 = np.empty_like(Y) if stages == 2 else None
     for l in range(l0, l1):
-        c0, c1, c2, c3, c4, c5, c6 = (float(c) for c in coef[l])
         score(Y, float(a[l]), float(h[l]), s1, work)
         if stages == 2:
-            u = c0 * Y + c1 * s1
+            u = co.stage_point(l, Y, s1).astype(Y.dtype, copy=False)
             score(u, float(a[l + 1]), float(h[l + 1]), s2, work)
-            Y *= c2
-            Y += c3 * s1 + c4 * u + c5 * s2
-            continue
-        Y *= c2
-        Y += c3 * s1
-        if stochastic:
-            xi = normals_numba(skey, traj, l, Y.shape[1])
-            Y += (c6 * xi).astype(Y.dtype, copy=False)
-
+            Y[...] = co.step(l, Y, s1, u=u, s2=s2)
+        elif stochastic:
+            Y[...] = co.step(l, Y, s1, normals_numba(skey, traj, l, D))
+        else:
+            Y[...] = co.step(l, Y, s1)

@@ -43,7 +43,7 @@ class NumbaRunner(Runner):
         self.kind = int(inputs.kind)
         self.blocked = None
         if plan.score_path == "gemm":
-            self.blocked = kernels_blocked.Workspace(plan.score.data, plan.dtype)
+            self.blocked = kernels_blocked.Workspace(inputs)
         self.inputs = positional_inputs(inputs)
         self.a = np.ascontiguousarray(plan.process.alpha(plan.grid))
         self.h = np.ascontiguousarray(plan.process.h(plan.grid))
@@ -55,7 +55,7 @@ class NumbaRunner(Runner):
     def advance(self, l0, l1):
         scheme = self.plan.scheme
         if self.blocked is not None:
-            kernels_blocked.run(self.Y, self.c0, l0, l1, self.table, self.a, self.h,
+            kernels_blocked.run(self.Y, self.c0, l0, l1, self.coefficients, self.a, self.h,
                                 self.skey, scheme.stochastic, scheme.stages, self.blocked)
             return
         run(self.Y, self.c0, l0, l1, self.table, self.a, self.h, self.kind, *self.inputs,
